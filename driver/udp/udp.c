@@ -1,0 +1,1025 @@
+/*
+ * UDP driver: endpoints, the session table and the event loop.
+ *
+ * Design notes
+ *  - One non-blocking socket per endpoint. A server keeps a fixed array of `max_sessions`
+ *    slots allocated at creation, searched linearly by canonical peer key (the table is small
+ *    and every loop turn scans it for deadlines anyway). A client has one slot.
+ *  - Nothing is allocated for a peer before sdtls_server_screen() says ACCEPT; a full table
+ *    drops the ClientHello (the client retransmits and may find a free slot later).
+ *  - Every engine call that may produce output is followed by drain(): sdtls_conn_send() in a
+ *    loop until it reports nothing, bounded by DRAIN_MAX. After a fatal local-alert code the
+ *    same drain sends the alert; the session is then reported FAILED and freed.
+ *  - Events are pulled from the engine lazily (`has_events`), one per call, so an event's data
+ *    view stays valid until the caller's next call on the endpoint. A session's first fatal
+ *    code is kept in `err` and reported after the engine's queued events, as the single
+ *    terminal event. Terminal sessions are freed at the start of the next call.
+ *  - The peer's close_notify is answered here with our own (sdtls_conn_close), unless we sent
+ *    one already; a second request is harmless if the engine answered by itself.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "udp_int.h"
+
+/* Largest UDP payload: receive buffer, so no datagram is truncated. */
+#define RX_CAP 65536
+/* Transmit buffer: at least the largest MTU sdtls_config_set_mtu() accepts (16384). */
+#define TX_CAP 65536
+/* Safety bound on datagrams taken from one sdtls_conn_send() drain. A flight of a long
+ * certificate chain at the smallest MTU is well below this. */
+#define DRAIN_MAX 1024
+/* Datagrams read per poll() wake-up before timers and events get a turn. */
+#define RX_BATCH 64
+/* Longest single poll() wait; longer waits are split. */
+#define POLL_MAX_MS 3600000
+/* Bound on unknown engine event types skipped in one pull. */
+#define SKIP_MAX 64
+/* Retries of a send() interrupted by a signal. */
+#define EINTR_RETRIES 3
+
+struct sdtls_udp_session {
+    sdtls_udp *u;
+    sdtls_conn *conn;
+    sdtls_udp_addr peer;
+    uint8_t key[SDTLS_UDP_KEY_CAP];
+    size_t key_len;
+    void *user;
+    uint64_t start_ms;   /* valid once has_started */
+    uint64_t done_ms;    /* valid once is_done */
+    uint64_t last_rx_ms; /* idle timer base */
+    int err;             /* first fatal code; reported by the terminal event */
+    unsigned in_use : 1;
+    unsigned has_started : 1;    /* client: first datagram sent */
+    unsigned needs_kick : 1;     /* client: call send once to start the handshake */
+    unsigned accept_pending : 1; /* server: ACCEPTED not yet reported */
+    unsigned has_events : 1;     /* the engine may hold events */
+    unsigned is_done : 1;        /* HANDSHAKE_DONE reported */
+    unsigned close_sent : 1;     /* sdtls_conn_close() called */
+    unsigned is_terminal : 1;    /* CLOSED/FAILED reported; free at next call */
+};
+
+struct sdtls_udp {
+    const sdtls_config *cfg;
+    int fd;
+    int is_server;
+    sdtls_udp_session *sessions;
+    size_t max_sessions;
+    size_t count; /* slots in use */
+    size_t rr;    /* round-robin start of the next event scan */
+    uint64_t idle_ms;
+    uint8_t *rx;
+    uint8_t *tx;
+    sdtls_udp_stats stats;
+    int extra_ready;
+    /* Client: the resolved addresses and the one in use, until the server answers. */
+    struct addrinfo *ai_list;
+    struct addrinfo *ai_cur;
+    char *server_text;
+    int got_rx;
+};
+
+static sdtls_udp *endpoint_alloc(const sdtls_config *cfg, size_t max_sessions)
+{
+    sdtls_udp *u = calloc(1, sizeof(*u));
+
+    if (u == NULL) {
+        return NULL;
+    }
+    u->fd = -1;
+    u->cfg = cfg;
+    u->max_sessions = max_sessions;
+    u->idle_ms = SDTLS_UDP_DEFAULT_IDLE_MS;
+    u->sessions = calloc(max_sessions, sizeof(*u->sessions));
+    u->rx = malloc(RX_CAP);
+    u->tx = malloc(TX_CAP);
+    if (u->sessions == NULL || u->rx == NULL || u->tx == NULL) {
+        sdtls_udp_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+static void session_release(sdtls_udp *u, sdtls_udp_session *s)
+{
+    if (!s->in_use) {
+        return;
+    }
+    sdtls_conn_free(s->conn);
+    memset(s, 0, sizeof(*s));
+    u->count--;
+}
+
+void sdtls_udp_free(sdtls_udp *u)
+{
+    size_t i;
+
+    if (u == NULL) {
+        return;
+    }
+    if (u->sessions != NULL) {
+        for (i = 0; i < u->max_sessions; i++) {
+            session_release(u, &u->sessions[i]);
+        }
+    }
+    if (u->fd >= 0) {
+        (void)close(u->fd);
+    }
+    if (u->ai_list != NULL) {
+        freeaddrinfo(u->ai_list);
+    }
+    free(u->server_text);
+    free(u->sessions);
+    free(u->rx);
+    free(u->tx);
+    free(u);
+}
+
+/* The session can still talk: not failed, not reported terminal. */
+static int is_live(const sdtls_udp_session *s)
+{
+    return s->in_use && !s->is_terminal && s->err == 0;
+}
+
+/* Codes that end a session: fatal alerts and timeouts, and failures the engine cannot get
+ * past. SDTLS_ERR_CLOSED, _STATE, _AGAIN and _ARG only say "nothing (more) to do here". */
+static int ends_session(int rc)
+{
+    return sdtls_err_is_fatal(rc) || rc == SDTLS_ERR_NOMEM || rc == SDTLS_ERR_CRYPTO ||
+           rc == SDTLS_ERR_BUDGET || rc == SDTLS_ERR_TIMEOUT;
+}
+
+static void fail(sdtls_udp_session *s, int err)
+{
+    if (s->err == 0) {
+        s->err = err;
+    }
+    s->has_events = 1;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Sending
+ * ---------------------------------------------------------------------------------------- */
+
+/* Client: the server address refused our datagram. Before the server ever answered, move on
+ * to the next resolved address (e.g. "localhost" gave ::1 first but the server is on
+ * 127.0.0.1); the engine's next retransmission goes there. Otherwise the session fails. */
+static void client_refused(sdtls_udp *u)
+{
+    sdtls_udp_session *s = &u->sessions[0];
+
+    while (!u->got_rx && u->ai_cur != NULL && u->ai_cur->ai_next != NULL) {
+        int fd;
+
+        u->ai_cur = u->ai_cur->ai_next;
+        fd = sdtls__udp_open(u->ai_cur, 0, u->server_text);
+        if (fd < 0) {
+            continue;
+        }
+        (void)close(u->fd);
+        u->fd = fd;
+        if (u->ai_cur->ai_addrlen <= sizeof(s->peer.ss)) {
+            memcpy(&s->peer.ss, u->ai_cur->ai_addr, u->ai_cur->ai_addrlen);
+            s->peer.len = u->ai_cur->ai_addrlen;
+        }
+        return;
+    }
+    sdtls__udp_set_error("%s: connection refused", u->server_text);
+    if (s->in_use) {
+        fail(s, SDTLS_UDP_ERR_REFUSED);
+    }
+}
+
+static void xmit(sdtls_udp *u, sdtls_udp_session *s, const uint8_t *buf, size_t len)
+{
+    int tries;
+
+    for (tries = 0; tries < EINTR_RETRIES; tries++) {
+        ssize_t n;
+
+        if (u->is_server) {
+            n = sendto(u->fd, buf, len, 0, (const struct sockaddr *)&s->peer.ss, s->peer.len);
+        } else {
+            n = send(u->fd, buf, len, 0);
+        }
+        if (n >= 0) {
+            u->stats.dgrams_tx++;
+            u->stats.bytes_tx += (uint64_t)n;
+            return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == ECONNREFUSED && !u->is_server) {
+            client_refused(u);
+            return;
+        }
+        break;
+    }
+    /* EAGAIN, ENOBUFS and the like: the datagram is lost, as it could be on the wire. */
+    u->stats.tx_errors++;
+}
+
+/* Send everything the engine has for this session. */
+static void drain(sdtls_udp_session *s, uint64_t now)
+{
+    sdtls_udp *u = s->u;
+    int i;
+
+    for (i = 0; i < DRAIN_MAX; i++) {
+        size_t n = 0;
+        int rc = sdtls_conn_send(s->conn, u->tx, TX_CAP, &n, now);
+
+        if (n > 0 && n <= TX_CAP) {
+            if (!s->has_started) {
+                s->has_started = 1;
+                s->start_ms = now;
+            }
+            xmit(u, s, u->tx, n);
+        }
+        if (rc != 0) {
+            /* The sticky fatal code after the alert went out, or a buffer problem that would
+             * repeat at every call: the session is over. SDTLS_ERR_CLOSED after our
+             * close_notify just means there is nothing more. */
+            if (ends_session(rc) || rc == SDTLS_ERR_BUF_SMALL) {
+                fail(s, rc);
+            }
+            return;
+        }
+        if (n == 0) {
+            return;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Receiving
+ * ---------------------------------------------------------------------------------------- */
+
+static void feed(sdtls_udp_session *s, const uint8_t *dgram, size_t len, uint64_t now)
+{
+    int rc;
+
+    s->last_rx_ms = now;
+    rc = sdtls_conn_recv(s->conn, dgram, len, now);
+    if (ends_session(rc)) {
+        fail(s, rc);
+    }
+    /* After a local-alert code this sends the alert (the fatal-error rule of sdtls.h). */
+    drain(s, now);
+    s->has_events = 1;
+}
+
+static sdtls_udp_session *lookup(sdtls_udp *u, const uint8_t *key, size_t key_len)
+{
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        sdtls_udp_session *s = &u->sessions[i];
+
+        if (s->in_use && s->key_len == key_len && memcmp(s->key, key, key_len) == 0) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static sdtls_udp_session *free_slot(sdtls_udp *u)
+{
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        if (!u->sessions[i].in_use) {
+            return &u->sessions[i];
+        }
+    }
+    return NULL;
+}
+
+static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const sdtls_udp_addr *from,
+                         uint64_t now)
+{
+    uint8_t key[SDTLS_UDP_KEY_CAP];
+    size_t key_len = sdtls__udp_addr_key(from, key);
+    sdtls_udp_session *s;
+    sdtls_verdict verdict = SDTLS_VERDICT_IGNORE;
+    size_t reply_len = 0;
+    sdtls_conn *conn = NULL;
+    int rc;
+
+    if (key_len == 0) {
+        u->stats.ignored++;
+        return;
+    }
+    s = lookup(u, key, key_len);
+    if (s != NULL) {
+        if (is_live(s)) {
+            feed(s, dgram, len, now);
+        } else {
+            u->stats.ignored++;
+        }
+        return;
+    }
+
+    /* Unknown peer: the stateless front door decides; nothing is allocated before ACCEPT. */
+    u->stats.screened++;
+    rc = sdtls_server_screen(u->cfg, dgram, len, key, key_len, now, u->tx, TX_CAP, &reply_len,
+                             &verdict);
+    if (rc != 0) {
+        u->stats.ignored++;
+        return;
+    }
+    switch (verdict) {
+    case SDTLS_VERDICT_REPLY:
+        if (reply_len > 0 && reply_len <= TX_CAP) {
+            sdtls_udp_session tmp;
+
+            /* xmit() needs only the peer address of a session. */
+            memset(&tmp, 0, sizeof(tmp));
+            tmp.peer = *from;
+            xmit(u, &tmp, u->tx, reply_len);
+            u->stats.hvr_sent++;
+        }
+        return;
+    case SDTLS_VERDICT_ACCEPT:
+        break;
+    case SDTLS_VERDICT_IGNORE:
+        u->stats.ignored++;
+        return;
+    default:
+        u->stats.ignored++;
+        return;
+    }
+
+    s = free_slot(u);
+    if (s == NULL) {
+        u->stats.table_full++;
+        sdtls__udp_set_error("session table full (%zu)", u->max_sessions);
+        return;
+    }
+    rc = sdtls_conn_new(u->cfg, SDTLS_ROLE_SERVER, key, key_len, &conn);
+    if (rc != 0) {
+        sdtls__udp_set_error("sdtls_conn_new: %s", sdtls_strerror(rc));
+        u->stats.ignored++;
+        return;
+    }
+    memset(s, 0, sizeof(*s));
+    s->u = u;
+    s->conn = conn;
+    s->peer = *from;
+    memcpy(s->key, key, key_len);
+    s->key_len = key_len;
+    s->in_use = 1;
+    s->has_started = 1;
+    s->start_ms = now;
+    s->last_rx_ms = now;
+    s->accept_pending = 1;
+    u->count++;
+    u->stats.accepted++;
+    feed(s, dgram, len, now);
+}
+
+static void client_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, uint64_t now)
+{
+    sdtls_udp_session *s = &u->sessions[0];
+
+    if (!u->got_rx) {
+        /* The server answered: this is the address; stop trying others. */
+        u->got_rx = 1;
+    }
+    if (!is_live(s)) {
+        u->stats.ignored++;
+        return;
+    }
+    feed(s, dgram, len, now);
+}
+
+static int read_batch(sdtls_udp *u)
+{
+    int i;
+
+    for (i = 0; i < RX_BATCH; i++) {
+        sdtls_udp_addr from;
+        ssize_t n;
+
+        memset(&from, 0, sizeof(from));
+        from.len = sizeof(from.ss);
+        n = recvfrom(u->fd, u->rx, RX_CAP, 0, (struct sockaddr *)&from.ss, &from.len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return 0;
+            }
+            if (errno == ECONNREFUSED && !u->is_server) {
+                client_refused(u);
+                return 0;
+            }
+            if (errno == ECONNREFUSED || errno == ENETUNREACH || errno == EHOSTUNREACH) {
+                /* An ICMP error for one of many peers (Linux reports some on unconnected
+                 * sockets too); not a reason to stop serving the others. */
+                return 0;
+            }
+            sdtls__udp_set_error("recvfrom: %s", strerror(errno));
+            return SDTLS_UDP_ERR_SOCKET;
+        }
+        u->stats.dgrams_rx++;
+        u->stats.bytes_rx += (uint64_t)n;
+        if (n == 0) {
+            u->stats.ignored++;
+            continue;
+        }
+        if (u->is_server) {
+            server_dgram(u, u->rx, (size_t)n, &from, sdtls_udp_now_ms());
+        } else {
+            client_dgram(u, u->rx, (size_t)n, sdtls_udp_now_ms());
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Timers and events
+ * ---------------------------------------------------------------------------------------- */
+
+static void run_timers(sdtls_udp *u, uint64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        sdtls_udp_session *s = &u->sessions[i];
+        uint64_t dl;
+
+        if (!is_live(s)) {
+            continue;
+        }
+        if (s->needs_kick) {
+            /* Client: the handshake starts at the first send. */
+            s->needs_kick = 0;
+            drain(s, now);
+            s->has_events = 1;
+            if (!is_live(s)) {
+                continue;
+            }
+        }
+        dl = sdtls_conn_deadline(s->conn);
+        if (dl != SDTLS_NO_DEADLINE && now >= dl) {
+            int rc = sdtls_conn_on_timeout(s->conn, now);
+
+            if (ends_session(rc)) {
+                fail(s, rc);
+            }
+            drain(s, now);
+            s->has_events = 1;
+        }
+        if (is_live(s) && u->idle_ms != 0 && now >= s->last_rx_ms &&
+            now - s->last_rx_ms >= u->idle_ms) {
+            fail(s, SDTLS_UDP_ERR_IDLE);
+        }
+    }
+}
+
+/* Earliest timer of all live sessions, or SDTLS_NO_DEADLINE. */
+static uint64_t next_timer(const sdtls_udp *u)
+{
+    uint64_t t = SDTLS_NO_DEADLINE;
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        const sdtls_udp_session *s = &u->sessions[i];
+        uint64_t dl;
+
+        if (!is_live(s)) {
+            continue;
+        }
+        dl = sdtls_conn_deadline(s->conn);
+        if (dl < t) {
+            t = dl;
+        }
+        if (u->idle_ms != 0 && s->last_rx_ms + u->idle_ms < t) {
+            t = s->last_rx_ms + u->idle_ms;
+        }
+    }
+    return t;
+}
+
+static void terminal(sdtls_udp_session *s, sdtls_udp_event *ev)
+{
+    s->is_terminal = 1;
+    s->has_events = 0;
+    ev->session = s;
+    if (s->err != 0) {
+        ev->type = SDTLS_UDP_EV_FAILED;
+        ev->err = s->err;
+        s->u->stats.failed++;
+    } else {
+        ev->type = SDTLS_UDP_EV_CLOSED;
+        s->u->stats.closed++;
+    }
+}
+
+/* Take one event of session s into ev. Returns 1 if ev was filled. */
+static int pull_session(sdtls_udp_session *s, uint64_t now, sdtls_udp_event *ev)
+{
+    int k;
+
+    if (s->accept_pending) {
+        s->accept_pending = 0;
+        ev->type = SDTLS_UDP_EV_ACCEPTED;
+        ev->session = s;
+        return 1;
+    }
+    if (!s->has_events) {
+        return 0;
+    }
+    for (k = 0; k < SKIP_MAX; k++) {
+        sdtls_event e;
+
+        memset(&e, 0, sizeof(e));
+        if (sdtls_conn_next_event(s->conn, &e) != 0 || e.type == SDTLS_EV_NONE) {
+            break;
+        }
+        ev->session = s;
+        switch (e.type) {
+        case SDTLS_EV_HANDSHAKE_DONE:
+            s->is_done = 1;
+            s->done_ms = now;
+            ev->type = SDTLS_UDP_EV_HANDSHAKE_DONE;
+            return 1;
+        case SDTLS_EV_DATA:
+            ev->type = SDTLS_UDP_EV_DATA;
+            ev->data = e.data;
+            ev->len = e.len;
+            return 1;
+        case SDTLS_EV_ALERT:
+            if (e.alert == SDTLS_ALERT_CLOSE_NOTIFY && !s->close_sent && s->err == 0) {
+                /* RFC 5246 7.2.1: answer close_notify with our own. */
+                s->close_sent = 1;
+                (void)sdtls_conn_close(s->conn);
+                drain(s, now);
+            }
+            ev->type = SDTLS_UDP_EV_ALERT;
+            ev->alert_level = e.alert_level;
+            ev->alert = e.alert;
+            return 1;
+        case SDTLS_EV_CLOSED:
+            terminal(s, ev);
+            return 1;
+        case SDTLS_EV_NONE:
+        default:
+            /* A newer engine's event this driver does not know: skip it. */
+            continue;
+        }
+    }
+    /* The engine has nothing more: report the end if there is one. */
+    s->has_events = 0;
+    if (s->err != 0 || sdtls_conn_is_closed(s->conn)) {
+        terminal(s, ev);
+        return 1;
+    }
+    return 0;
+}
+
+static int pull_event(sdtls_udp *u, uint64_t now, sdtls_udp_event *ev)
+{
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        size_t idx = (u->rr + i) % u->max_sessions;
+        sdtls_udp_session *s = &u->sessions[idx];
+
+        if (!s->in_use || s->is_terminal) {
+            continue;
+        }
+        if (pull_session(s, now, ev)) {
+            u->rr = (idx + 1) % u->max_sessions;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void reap(sdtls_udp *u)
+{
+    size_t i;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        if (u->sessions[i].in_use && u->sessions[i].is_terminal) {
+            session_release(u, &u->sessions[i]);
+        }
+    }
+}
+
+int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_event *ev)
+{
+    uint64_t limit;
+
+    if (u == NULL || ev == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    memset(ev, 0, sizeof(*ev));
+    reap(u);
+    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : sdtls_udp_now_ms() + (uint64_t)timeout_ms;
+
+    /* Each turn delivers an event, returns NONE, or blocks in poll() until something is due,
+     * so the loop is bounded by time. */
+    for (;;) {
+        uint64_t now = sdtls_udp_now_ms();
+        uint64_t until;
+        uint64_t wait;
+        struct pollfd pfd[2];
+        nfds_t nfds = 1;
+        int rc;
+
+        if (pull_event(u, now, ev)) {
+            return 0;
+        }
+        run_timers(u, now);
+        if (pull_event(u, now, ev)) {
+            return 0;
+        }
+        if (u->extra_ready) {
+            u->extra_ready = 0;
+            if (extra_fd >= 0) {
+                ev->type = SDTLS_UDP_EV_READABLE;
+                return 0;
+            }
+        }
+        if (now >= limit) {
+            return 0;
+        }
+        until = next_timer(u);
+        if (limit < until) {
+            until = limit;
+        }
+        wait = until == SDTLS_NO_DEADLINE ? POLL_MAX_MS : (until > now ? until - now : 0);
+        if (wait > POLL_MAX_MS) {
+            wait = POLL_MAX_MS;
+        }
+        pfd[0].fd = u->fd;
+        pfd[0].events = POLLIN;
+        pfd[0].revents = 0;
+        if (extra_fd >= 0) {
+            pfd[1].fd = extra_fd;
+            pfd[1].events = POLLIN;
+            pfd[1].revents = 0;
+            nfds = 2;
+        }
+        rc = poll(pfd, nfds, (int)wait);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                return 0;
+            }
+            sdtls__udp_set_error("poll: %s", strerror(errno));
+            return SDTLS_UDP_ERR_SOCKET;
+        }
+        if (nfds == 2 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+            u->extra_ready = 1;
+        }
+        if ((pfd[0].revents & POLLNVAL) != 0) {
+            sdtls__udp_set_error("poll: socket descriptor is invalid");
+            return SDTLS_UDP_ERR_SOCKET;
+        }
+        if ((pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+            rc = read_batch(u);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+}
+
+int sdtls_udp_client_handshake(sdtls_udp *u, int timeout_ms)
+{
+    uint64_t limit;
+    sdtls_udp_session *s;
+
+    if (u == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    s = &u->sessions[0];
+    if (u->is_server || !s->in_use) {
+        return SDTLS_ERR_STATE;
+    }
+    if (s->is_terminal) {
+        return s->err != 0 ? s->err : SDTLS_ERR_CLOSED;
+    }
+    if (s->is_done) {
+        return 0;
+    }
+    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : sdtls_udp_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        sdtls_udp_event ev;
+        int left = -1;
+        int rc;
+
+        if (limit != SDTLS_NO_DEADLINE) {
+            uint64_t now = sdtls_udp_now_ms();
+
+            left = now >= limit ? 0 : (int)(limit - now);
+        }
+        rc = sdtls_udp_next_event(u, -1, left, &ev);
+        if (rc != 0) {
+            return rc;
+        }
+        switch (ev.type) {
+        case SDTLS_UDP_EV_NONE:
+            return SDTLS_ERR_AGAIN;
+        case SDTLS_UDP_EV_HANDSHAKE_DONE:
+            return 0;
+        case SDTLS_UDP_EV_CLOSED:
+            return SDTLS_ERR_CLOSED;
+        case SDTLS_UDP_EV_FAILED:
+            return ev.err;
+        default:
+            /* Warning alerts and the like: keep going. */
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Endpoint creation and queries
+ * ---------------------------------------------------------------------------------------- */
+
+int sdtls_udp_server_new(sdtls_udp **out, const sdtls_config *cfg, const char *listen_addr,
+                         size_t max_sessions)
+{
+    struct addrinfo *res = NULL;
+    struct addrinfo *ai;
+    sdtls_udp *u;
+    int rc;
+
+    if (out == NULL || cfg == NULL || listen_addr == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    *out = NULL;
+    sdtls__udp_clear_error();
+    if (max_sessions == 0) {
+        max_sessions = SDTLS_UDP_DEFAULT_MAX_SESSIONS;
+    }
+    u = endpoint_alloc(cfg, max_sessions);
+    if (u == NULL) {
+        return SDTLS_ERR_NOMEM;
+    }
+    u->is_server = 1;
+    rc = sdtls__udp_resolve(listen_addr, 1, &res);
+    if (rc != 0) {
+        sdtls_udp_free(u);
+        return rc;
+    }
+    for (ai = res; ai != NULL && u->fd < 0; ai = ai->ai_next) {
+        u->fd = sdtls__udp_open(ai, 1, listen_addr);
+    }
+    freeaddrinfo(res);
+    if (u->fd < 0) {
+        sdtls_udp_free(u);
+        return SDTLS_UDP_ERR_SOCKET;
+    }
+    *out = u;
+    return 0;
+}
+
+int sdtls_udp_client_new(sdtls_udp **out, const sdtls_config *cfg, const char *server_addr,
+                         sdtls_udp_session **session)
+{
+    sdtls_udp *u;
+    sdtls_udp_session *s;
+    struct addrinfo *ai;
+    int rc;
+
+    if (out == NULL || cfg == NULL || server_addr == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    *out = NULL;
+    if (session != NULL) {
+        *session = NULL;
+    }
+    sdtls__udp_clear_error();
+    u = endpoint_alloc(cfg, 1);
+    if (u == NULL) {
+        return SDTLS_ERR_NOMEM;
+    }
+    u->server_text = strdup(server_addr);
+    if (u->server_text == NULL) {
+        sdtls_udp_free(u);
+        return SDTLS_ERR_NOMEM;
+    }
+    rc = sdtls__udp_resolve(server_addr, 0, &u->ai_list);
+    if (rc != 0) {
+        sdtls_udp_free(u);
+        return rc;
+    }
+    for (ai = u->ai_list; ai != NULL && u->fd < 0; ai = ai->ai_next) {
+        u->fd = sdtls__udp_open(ai, 0, server_addr);
+        u->ai_cur = ai;
+    }
+    if (u->fd < 0) {
+        sdtls_udp_free(u);
+        return SDTLS_UDP_ERR_SOCKET;
+    }
+    s = &u->sessions[0];
+    memset(s, 0, sizeof(*s));
+    s->u = u;
+    if (u->ai_cur->ai_addrlen <= sizeof(s->peer.ss)) {
+        memcpy(&s->peer.ss, u->ai_cur->ai_addr, u->ai_cur->ai_addrlen);
+        s->peer.len = u->ai_cur->ai_addrlen;
+    }
+    s->key_len = sdtls__udp_addr_key(&s->peer, s->key);
+    rc = sdtls_conn_new(cfg, SDTLS_ROLE_CLIENT, s->key, s->key_len, &s->conn);
+    if (rc != 0) {
+        sdtls__udp_set_error("sdtls_conn_new: %s", sdtls_strerror(rc));
+        memset(s, 0, sizeof(*s));
+        sdtls_udp_free(u);
+        return rc;
+    }
+    s->in_use = 1;
+    s->needs_kick = 1;
+    s->last_rx_ms = sdtls_udp_now_ms();
+    u->count = 1;
+    *out = u;
+    if (session != NULL) {
+        *session = s;
+    }
+    return 0;
+}
+
+int sdtls_udp_close_all(sdtls_udp *u)
+{
+    uint64_t now;
+    size_t i;
+
+    if (u == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    now = sdtls_udp_now_ms();
+    for (i = 0; i < u->max_sessions; i++) {
+        sdtls_udp_session *s = &u->sessions[i];
+
+        if (is_live(s) && !s->close_sent) {
+            s->close_sent = 1;
+            /* Mid-handshake the engine may refuse (SDTLS_ERR_STATE): nothing to say then. */
+            if (sdtls_conn_close(s->conn) == 0) {
+                drain(s, now);
+            }
+        }
+        session_release(u, s);
+    }
+    return 0;
+}
+
+int sdtls_udp_set_idle_timeout(sdtls_udp *u, uint64_t idle_ms)
+{
+    if (u == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    u->idle_ms = idle_ms;
+    return 0;
+}
+
+int sdtls_udp_local_addr(const sdtls_udp *u, sdtls_udp_addr *out)
+{
+    if (u == NULL || out == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    out->len = sizeof(out->ss);
+    if (getsockname(u->fd, (struct sockaddr *)&out->ss, &out->len) != 0) {
+        sdtls__udp_set_error("getsockname: %s", strerror(errno));
+        return SDTLS_UDP_ERR_SOCKET;
+    }
+    return 0;
+}
+
+int sdtls_udp_fd(const sdtls_udp *u)
+{
+    return u != NULL ? u->fd : -1;
+}
+
+size_t sdtls_udp_session_count(const sdtls_udp *u)
+{
+    return u != NULL ? u->count : 0;
+}
+
+size_t sdtls_udp_sessions(sdtls_udp *u, sdtls_udp_session **out, size_t cap)
+{
+    size_t i;
+    size_t n = 0;
+
+    if (u == NULL || out == NULL) {
+        return 0;
+    }
+    for (i = 0; i < u->max_sessions && n < cap; i++) {
+        if (u->sessions[i].in_use && !u->sessions[i].is_terminal) {
+            out[n++] = &u->sessions[i];
+        }
+    }
+    return n;
+}
+
+void sdtls_udp_get_stats(const sdtls_udp *u, sdtls_udp_stats *out)
+{
+    if (out == NULL) {
+        return;
+    }
+    if (u == NULL) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    *out = u->stats;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Sessions
+ * ---------------------------------------------------------------------------------------- */
+
+sdtls_conn *sdtls_udp_session_conn(const sdtls_udp_session *s)
+{
+    return s != NULL ? s->conn : NULL;
+}
+
+const sdtls_udp_addr *sdtls_udp_session_peer(const sdtls_udp_session *s)
+{
+    return s != NULL ? &s->peer : NULL;
+}
+
+void sdtls_udp_session_set_user(sdtls_udp_session *s, void *user)
+{
+    if (s != NULL) {
+        s->user = user;
+    }
+}
+
+void *sdtls_udp_session_user(const sdtls_udp_session *s)
+{
+    return s != NULL ? s->user : NULL;
+}
+
+uint64_t sdtls_udp_session_start_ms(const sdtls_udp_session *s)
+{
+    return s != NULL && s->has_started ? s->start_ms : 0;
+}
+
+uint64_t sdtls_udp_session_handshake_ms(const sdtls_udp_session *s)
+{
+    if (s == NULL || !s->is_done || !s->has_started || s->done_ms < s->start_ms) {
+        return 0;
+    }
+    return s->done_ms - s->start_ms;
+}
+
+int sdtls_udp_session_write(sdtls_udp_session *s, const uint8_t *data, size_t len)
+{
+    size_t n = 0;
+    int rc;
+
+    if (s == NULL || !s->in_use) {
+        return SDTLS_ERR_ARG;
+    }
+    if (!is_live(s)) {
+        return s->err != 0 ? s->err : SDTLS_ERR_CLOSED;
+    }
+    rc = sdtls_conn_write(s->conn, data, len, s->u->tx, TX_CAP, &n);
+    if (rc == 0) {
+        if (n > 0 && n <= TX_CAP) {
+            xmit(s->u, s, s->u->tx, n);
+        }
+        return 0;
+    }
+    if (ends_session(rc)) {
+        fail(s, rc);
+        drain(s, sdtls_udp_now_ms());
+    }
+    return rc;
+}
+
+int sdtls_udp_session_close(sdtls_udp_session *s)
+{
+    int rc;
+
+    if (s == NULL || !s->in_use) {
+        return SDTLS_ERR_ARG;
+    }
+    if (!is_live(s)) {
+        return s->err != 0 ? s->err : SDTLS_ERR_CLOSED;
+    }
+    if (s->close_sent) {
+        return 0;
+    }
+    rc = sdtls_conn_close(s->conn);
+    if (rc == 0) {
+        s->close_sent = 1;
+    } else if (ends_session(rc)) {
+        fail(s, rc);
+    }
+    drain(s, sdtls_udp_now_ms());
+    s->has_events = 1;
+    return rc;
+}

@@ -1,0 +1,205 @@
+/*
+ * sdtls UDP driver — the optional socket layer around the sans-I/O engine.
+ *
+ * This is the only part of sdtls that opens sockets, calls poll() and reads a clock. It owns
+ * one non-blocking UDP socket and the sdtls_conn objects behind it ("sessions"):
+ *
+ *  - A client endpoint (sdtls_udp_client_new) holds one session towards one server.
+ *  - A server endpoint (sdtls_udp_server_new) holds a fixed-size table of sessions keyed by
+ *    peer address. Datagrams from unknown peers go through sdtls_server_screen() first: REPLY
+ *    sends the HelloVerifyRequest and keeps no state; ACCEPT creates the connection and feeds
+ *    it the same datagram. Nothing is allocated for a peer before that.
+ *
+ * The application pulls events with sdtls_udp_next_event(), which waits in poll() for the
+ * socket, an optional extra descriptor (e.g. stdin) and the earliest sdtls_conn_deadline()
+ * of all sessions, feeds datagrams and timeouts to the engine and sends everything the
+ * engine produces. There are no callbacks.
+ *
+ * Session lifetime: a session is created by the driver and reported once by exactly one
+ * terminal event (SDTLS_UDP_EV_CLOSED or SDTLS_UDP_EV_FAILED). The session pointer, its
+ * connection and its user pointer stay valid until the next call of sdtls_udp_next_event()
+ * or sdtls_udp_client_handshake() on the endpoint (read stats then), which frees it.
+ *
+ * Return codes: the sdtls codes from sdtls.h, plus the driver codes below. Use
+ * sdtls_udp_strerror() for any of them and sdtls_udp_last_error() for the detail of the
+ * last failed system call (resolver or socket message) in the calling thread.
+ *
+ * Threads: an endpoint and its sessions are used by one thread at a time.
+ */
+#ifndef SDTLS_UDP_H
+#define SDTLS_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sdtls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Driver error codes, outside the ranges of sdtls.h. */
+#define SDTLS_UDP_ERR_RESOLVE (-0x401) /* address could not be parsed or resolved */
+#define SDTLS_UDP_ERR_SOCKET (-0x402)  /* socket(), bind(), connect() or poll() failed */
+#define SDTLS_UDP_ERR_REFUSED (-0x403) /* ICMP port unreachable: nobody listens there */
+#define SDTLS_UDP_ERR_IDLE (-0x404)    /* session idle for longer than the idle timeout */
+#define SDTLS_UDP_ERR_FULL (-0x405)    /* server session table full */
+
+/* Defaults of a new endpoint. */
+#define SDTLS_UDP_DEFAULT_MAX_SESSIONS 64
+#define SDTLS_UDP_DEFAULT_IDLE_MS 300000
+
+/* A socket address as returned by recvfrom(); len 0 means "none". */
+typedef struct sdtls_udp_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} sdtls_udp_addr;
+
+typedef struct sdtls_udp sdtls_udp;
+typedef struct sdtls_udp_session sdtls_udp_session;
+
+typedef enum {
+    SDTLS_UDP_EV_NONE = 0,           /* the wait timed out or a signal interrupted it */
+    SDTLS_UDP_EV_ACCEPTED = 1,       /* server: a new session exists (cookie verified) */
+    SDTLS_UDP_EV_HANDSHAKE_DONE = 2, /* the session can write and read application data */
+    SDTLS_UDP_EV_DATA = 3,           /* data/len: one application record (see below) */
+    SDTLS_UDP_EV_ALERT = 4,          /* alert_level/alert: the peer sent an alert */
+    SDTLS_UDP_EV_CLOSED = 5,         /* terminal: close_notify exchanged */
+    SDTLS_UDP_EV_FAILED = 6,         /* terminal: the session failed with `err` */
+    SDTLS_UDP_EV_READABLE = 7,       /* the extra descriptor is readable (session NULL) */
+} sdtls_udp_event_type;
+
+typedef struct sdtls_udp_event {
+    sdtls_udp_event_type type;
+    sdtls_udp_session *session; /* the session concerned; NULL for NONE and READABLE */
+    const uint8_t *data;        /* DATA: view into the connection, valid until the next
+                                   driver call on the endpoint or session (copy it to echo) */
+    size_t len;
+    uint8_t alert_level, alert; /* ALERT */
+    int err;                    /* FAILED: sdtls or driver code (sdtls_udp_strerror) */
+} sdtls_udp_event;
+
+/* Endpoint-level counters (the engine's own are in sdtls_conn_stats()). */
+typedef struct sdtls_udp_stats {
+    uint64_t dgrams_rx, dgrams_tx, bytes_rx, bytes_tx;
+    uint64_t screened;   /* datagrams from unknown peers given to sdtls_server_screen() */
+    uint64_t hvr_sent;   /* HelloVerifyRequests sent */
+    uint64_t ignored;    /* datagrams screened IGNORE, or for no session (client) */
+    uint64_t accepted;   /* sessions created */
+    uint64_t table_full; /* ACCEPT verdicts dropped because the table was full */
+    uint64_t tx_errors;  /* datagrams the kernel refused to send (dropped, like loss) */
+    uint64_t closed;     /* sessions ended by close_notify */
+    uint64_t failed;     /* sessions ended by an error */
+} sdtls_udp_stats;
+
+/* ------------------------------------------------------------------------------------------
+ * Utilities
+ * ---------------------------------------------------------------------------------------- */
+
+/* Monotonic clock in milliseconds (CLOCK_MONOTONIC); the time base for every sdtls call. */
+uint64_t sdtls_udp_now_ms(void);
+
+/* Parse "127.0.0.1:4433", "[::1]:4433", "localhost:4433" (getaddrinfo, UDP) into the first
+ * address found. `passive` 1 resolves for bind() ("*:4433" or ":4433" mean any IPv4 address).
+ * Returns 0 or SDTLS_UDP_ERR_RESOLVE. */
+int sdtls_udp_addr_parse(const char *text, int passive, sdtls_udp_addr *out);
+/* Format as "127.0.0.1:4433" or "[::1]:4433" (NUL-terminated; 64 bytes are enough).
+ * Returns 0, SDTLS_ERR_ARG or SDTLS_ERR_BUF_SMALL. */
+int sdtls_udp_addr_format(const sdtls_udp_addr *addr, char *out, size_t cap);
+
+/* Message for an sdtls or driver code (never NULL, static storage). */
+const char *sdtls_udp_strerror(int err);
+/* Detail of the last failing driver call in this thread, e.g. "bind 127.0.0.1:80: Permission
+ * denied" ("" if none). Valid until the next driver call in this thread. */
+const char *sdtls_udp_last_error(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Endpoints
+ * ---------------------------------------------------------------------------------------- */
+
+/* Server endpoint: a UDP socket bound to `listen_addr` ("ADDR:PORT"; port 0 picks a free
+ * port, see sdtls_udp_local_addr()) serving at most `max_sessions` peers at once (0 means
+ * SDTLS_UDP_DEFAULT_MAX_SESSIONS). `cfg` must carry a certificate and outlive the endpoint.
+ * Returns 0, SDTLS_ERR_ARG, SDTLS_ERR_NOMEM, SDTLS_UDP_ERR_RESOLVE, SDTLS_UDP_ERR_SOCKET. */
+int sdtls_udp_server_new(sdtls_udp **out, const sdtls_config *cfg, const char *listen_addr,
+                         size_t max_sessions);
+
+/* Client endpoint: a UDP socket connected to `server_addr` and one client connection, whose
+ * handshake starts at the first sdtls_udp_next_event() / sdtls_udp_client_handshake(). Before
+ * that the caller may configure sdtls_udp_session_conn(*session) (server name, fingerprint).
+ * If the name resolves to several addresses and the first answers "port unreachable" before
+ * any datagram arrived, the next one is tried (the flight goes there at its next
+ * retransmission). `cfg` must outlive the endpoint. Returns as sdtls_udp_server_new() and the
+ * codes of sdtls_conn_new(). */
+int sdtls_udp_client_new(sdtls_udp **out, const sdtls_config *cfg, const char *server_addr,
+                         sdtls_udp_session **session);
+
+/* Free the endpoint, its sessions (without sending anything) and close the socket. NULL ok. */
+void sdtls_udp_free(sdtls_udp *u);
+
+/* Send close_notify on every live session, then free them all without reporting events.
+ * Use before sdtls_udp_free() on shutdown. Returns 0. */
+int sdtls_udp_close_all(sdtls_udp *u);
+
+/* Idle timeout: a session that receives nothing for `idle_ms` fails with SDTLS_UDP_ERR_IDLE
+ * (0 disables). Default SDTLS_UDP_DEFAULT_IDLE_MS. Returns 0 or SDTLS_ERR_ARG. */
+int sdtls_udp_set_idle_timeout(sdtls_udp *u, uint64_t idle_ms);
+
+/* The bound local address (with the real port when 0 was asked). Returns 0, SDTLS_ERR_ARG,
+ * SDTLS_UDP_ERR_SOCKET. */
+int sdtls_udp_local_addr(const sdtls_udp *u, sdtls_udp_addr *out);
+/* The socket descriptor (owned by the endpoint; for the caller's own poll loops). */
+int sdtls_udp_fd(const sdtls_udp *u);
+/* Number of sessions in the table, terminal ones not yet freed included. */
+size_t sdtls_udp_session_count(const sdtls_udp *u);
+/* Fill out[0..cap) with the sessions that have not ended (for shutdown statistics or a
+ * broadcast); returns how many were written. The pointers are valid as for events. */
+size_t sdtls_udp_sessions(sdtls_udp *u, sdtls_udp_session **out, size_t cap);
+void sdtls_udp_get_stats(const sdtls_udp *u, sdtls_udp_stats *out);
+
+/* Pull the next event. Delivers pending events first; otherwise runs expired timers and waits
+ * in poll() for at most `timeout_ms` (-1: no limit) for datagrams, timers or `extra_fd`
+ * (-1: none) becoming readable, feeding everything to the engine and sending all it produces.
+ * On timeout or EINTR it returns 0 with ev->type SDTLS_UDP_EV_NONE, so a signal handler that
+ * sets a flag is seen promptly.
+ * Returns 0, SDTLS_ERR_ARG, SDTLS_UDP_ERR_SOCKET (poll or the socket failed: the endpoint is
+ * unusable; free it). Session failures are events, never return codes. */
+int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_event *ev);
+
+/* Client helper: run the handshake of the client session for at most `timeout_ms` (-1: until
+ * it ends; the engine's retransmission limit bounds it). Events before HANDSHAKE_DONE
+ * (warning alerts) are consumed. Returns 0 (handshake done; later events stay queued),
+ * SDTLS_ERR_AGAIN (timeout_ms passed or a signal arrived: call again), SDTLS_ERR_STATE (not a
+ * client endpoint or the session is gone), SDTLS_ERR_CLOSED (peer closed before the end of
+ * the handshake), the session's failure code, or the codes of sdtls_udp_next_event(). */
+int sdtls_udp_client_handshake(sdtls_udp *u, int timeout_ms);
+
+/* ------------------------------------------------------------------------------------------
+ * Sessions
+ * ---------------------------------------------------------------------------------------- */
+
+/* The engine connection: for queries (names, fingerprints, export, stats) and for settings
+ * before the handshake. Do not feed it datagrams or free it; the driver does. */
+sdtls_conn *sdtls_udp_session_conn(const sdtls_udp_session *s);
+const sdtls_udp_addr *sdtls_udp_session_peer(const sdtls_udp_session *s);
+void sdtls_udp_session_set_user(sdtls_udp_session *s, void *user);
+void *sdtls_udp_session_user(const sdtls_udp_session *s);
+/* Handshake start: client, first datagram sent; server, session creation. 0 before. */
+uint64_t sdtls_udp_session_start_ms(const sdtls_udp_session *s);
+/* Handshake duration in ms (0 until the handshake is done). */
+uint64_t sdtls_udp_session_handshake_ms(const sdtls_udp_session *s);
+
+/* Send `len` bytes as one application record (len <= sdtls_conn_max_data()). A datagram the
+ * kernel refuses counts as lost, as on the wire. Returns 0 or the codes of sdtls_conn_write();
+ * a fatal code also ends the session with a FAILED event. */
+int sdtls_udp_session_write(sdtls_udp_session *s, const uint8_t *data, size_t len);
+/* Send close_notify (sdtls_conn_close, then drain). The session ends with a CLOSED event when
+ * the peer answers, or by idle timeout; the caller may also stop waiting and free the
+ * endpoint. Returns 0 or the codes of sdtls_conn_close(). */
+int sdtls_udp_session_close(sdtls_udp_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

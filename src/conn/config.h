@@ -1,0 +1,77 @@
+/* The config object (shared, read-only once a connection uses it). */
+#ifndef SDTLS_CONFIG_H
+#define SDTLS_CONFIG_H
+
+#include "../crypto/crypto.h"
+#include "../handshake/transport.h"
+
+#define SDTLS_MAX_SUITES 16
+#define SDTLS_MAX_GROUPS 8
+#define SDTLS_MAX_ALPN_WIRE 256
+
+/*
+ * Per-connection budgets (bytes), fixed when the connection is created:
+ *  max_msg        largest handshake message, so also the certificate chain bytes we accept.
+ *  reasm_bytes    reassembly pool: bodies + bitmaps of messages being reassembled.
+ *  transcript     handshake transcript kept for Finished / CertificateVerify / EMS.
+ *  future_bytes   records of the next epoch held until its keys are active.
+ */
+#define SDTLS_DEFAULT_MAX_MSG 16384
+#define SDTLS_DEFAULT_REASM_BYTES (2 * (SDTLS_DEFAULT_MAX_MSG + SDTLS_DEFAULT_MAX_MSG / 8))
+#define SDTLS_DEFAULT_TRANSCRIPT 32768
+#define SDTLS_FUTURE_RECORDS 4
+#define SDTLS_FUTURE_BYTES 2048
+
+struct sdtls_config {
+    sdtls_allocator mem;
+    sdtls_rng_fn rng;
+    void *rng_user;
+
+    sdtls__cert cert;
+    int has_cert;
+    sdtls__trust *trust;
+    sdtls_verify_mode verify;
+    sdtls_verify_fn verify_cb;
+    void *verify_user;
+    sdtls_hash_id pin_hash;
+    uint8_t pin[SDTLS_HASH_MAX];
+    size_t pin_len; /* 0: none */
+    int client_auth_request, client_auth_require;
+
+    uint16_t suites[SDTLS_MAX_SUITES];
+    size_t n_suites;
+    uint16_t groups[SDTLS_MAX_GROUPS];
+    size_t n_groups;
+    uint8_t alpn[SDTLS_MAX_ALPN_WIRE]; /* wire form: u8-length-prefixed names */
+    size_t alpn_len;
+
+    size_t mtu;
+    sdtls__timer_cfg timer;
+    int cookie_on;
+    uint32_t cookie_lifetime_ms;
+    uint8_t cookie_key[32];
+    int require_ems;
+
+    sdtls_log_level log_level;
+    sdtls_log_fn log_fn;
+    void *log_user;
+    sdtls_keylog_fn keylog_fn;
+    void *keylog_user;
+
+    uint32_t max_msg;
+    size_t reasm_bytes, transcript_bytes;
+};
+
+void *sdtls__alloc(const sdtls_config *cfg, size_t size);
+void sdtls__free(const sdtls_config *cfg, void *p, size_t size);
+void sdtls__log(const sdtls_config *cfg, sdtls_log_level level, const char *fmt, ...)
+    SDTLS_PRINTF(3, 4);
+int sdtls__random(const sdtls_config *cfg, uint8_t *buf, size_t len);
+
+/* Fingerprints in RFC 8122 form: "sha-256 AB:CD:...". */
+SDTLS_MUST_CHECK int sdtls__fp_parse(const char *s, sdtls_hash_id *hash, uint8_t *out,
+                                     size_t *out_len);
+SDTLS_MUST_CHECK int sdtls__fp_format(sdtls_hash_id hash, const uint8_t *der, size_t der_len,
+                                      char *out, size_t cap);
+
+#endif

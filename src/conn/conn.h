@@ -1,0 +1,50 @@
+/* The connection object: record demultiplexing, epochs, events, alerts. */
+#ifndef SDTLS_CONN_H
+#define SDTLS_CONN_H
+
+#include "../handshake/dtls12/dtls12.h"
+#include "config.h"
+
+#define SDTLS_EVENT_QUEUE 16
+#define SDTLS_RX_CAP (SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512)
+#define SDTLS_MAX_ADDR 128
+
+struct sdtls_conn {
+    const sdtls_config *cfg;
+    sdtls_role role;
+    int fatal; /* sticky error code, 0 while healthy */
+    int started, established, closed;
+    uint64_t now_ms, hs_start_ms;
+
+    sdtls__cipher wr0, wr1, rd0, rd1;
+    uint16_t rd_epoch;
+
+    sdtls__hs12 *hs; /* NULL once the handshake state is released */
+    uint8_t *hs_mem;
+    size_t hs_mem_len;
+    sdtls__params params;
+
+    /* records of the next epoch held until its keys are active */
+    uint8_t future[SDTLS_FUTURE_BYTES];
+    size_t future_len, future_n;
+
+    uint8_t *rx; /* received datagram, decrypted in place; event data points here */
+
+    sdtls_event ev[SDTLS_EVENT_QUEUE];
+    size_t ev_head, ev_n;
+
+    int alert_pending;
+    uint8_t alert_level, alert_desc;
+    int close_sent, close_rcvd;
+
+    uint8_t peer_addr[SDTLS_MAX_ADDR];
+    size_t peer_addr_len;
+    char server_name[256];
+    uint8_t pin[SDTLS_HASH_MAX];
+    size_t pin_len;
+    sdtls_hash_id pin_hash;
+
+    sdtls_stats stats;
+};
+
+#endif

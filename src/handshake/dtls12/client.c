@@ -1,0 +1,380 @@
+/* DTLS 1.2 client: ClientHello out; HelloVerifyRequest, ServerHello, Certificate,
+ * ServerKeyExchange, CertificateRequest, ServerHelloDone in; final flight; Finished. */
+#include "dtls12.h"
+#include "hs12_int.h"
+
+#include <stdio.h>
+
+static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
+{
+    const sdtls_config *cfg = hs->cfg;
+    size_t mark, ext, e;
+    SDTLS_TRY(sdtls_wr_u16(w, SDTLS_VERSION_DTLS12));
+    SDTLS_TRY(sdtls_wr_bytes(w, hs->out->client_random, 32));
+    SDTLS_TRY(sdtls_wr_vec(w, 1, NULL, 0)); /* no session resumption */
+    SDTLS_TRY(sdtls_wr_vec(w, 1, hs->cookie, hs->cookie_len));
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+    for (size_t i = 0; i < cfg->n_suites; i++) {
+        SDTLS_TRY(sdtls_wr_u16(w, cfg->suites[i]));
+    }
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+    SDTLS_TRY(sdtls_wr_u8(w, 1));
+    SDTLS_TRY(sdtls_wr_u8(w, 0)); /* null compression */
+
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &ext));
+    if (hs->server_name[0] != 0) {
+        size_t len = strlen(hs->server_name);
+        SDTLS_TRY(sdtls_wr_u16(w, 0));
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(len + 5)));
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(len + 3)));
+        SDTLS_TRY(sdtls_wr_u8(w, 0));
+        SDTLS_TRY(sdtls_wr_vec(w, 2, hs->server_name, len));
+    }
+    SDTLS_TRY(sdtls_wr_u16(w, 10)); /* supported_groups */
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+    for (size_t i = 0; i < cfg->n_groups; i++) {
+        SDTLS_TRY(sdtls_wr_u16(w, cfg->groups[i]));
+    }
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
+    SDTLS_TRY(sdtls_wr_u16(w, 11)); /* ec_point_formats: uncompressed */
+    SDTLS_TRY(sdtls_wr_u16(w, 2));
+    SDTLS_TRY(sdtls_wr_u8(w, 1));
+    SDTLS_TRY(sdtls_wr_u8(w, 0));
+    SDTLS_TRY(sdtls_wr_u16(w, 13)); /* signature_algorithms */
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+    for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
+        SDTLS_TRY(sdtls_wr_u16(w, sdtls__sig_schemes[i]));
+    }
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
+    if (cfg->alpn_len > 0) {
+        SDTLS_TRY(sdtls_wr_u16(w, 16));
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(cfg->alpn_len + 2)));
+        SDTLS_TRY(sdtls_wr_vec(w, 2, cfg->alpn, cfg->alpn_len));
+    }
+    SDTLS_TRY(sdtls_wr_u16(w, 23)); /* extended_master_secret */
+    SDTLS_TRY(sdtls_wr_u16(w, 0));
+    SDTLS_TRY(sdtls_wr_u16(w, 0xff01)); /* renegotiation_info, initial handshake */
+    SDTLS_TRY(sdtls_wr_u16(w, 1));
+    SDTLS_TRY(sdtls_wr_u8(w, 0));
+    return sdtls_wr_vec_close(w, 2, ext);
+}
+
+static int send_client_hello(sdtls__hs12 *hs)
+{
+    uint8_t buf[1024];
+    sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+    if (write_client_hello(hs, &w) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    sdtls__flight_reset(&hs->flight);
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CLIENT_HELLO, 0, buf, w.len));
+    sdtls__hs12_send_flight(hs, 1);
+    return 0;
+}
+
+int sdtls__hs12_start(sdtls__hs12 *hs)
+{
+    if (hs->role != SDTLS_ROLE_CLIENT || hs->state != C_START) {
+        return SDTLS_ERR_STATE;
+    }
+    if (sdtls__random(hs->cfg, hs->out->client_random, 32) != 0) {
+        return SDTLS_ERR_CRYPTO;
+    }
+    SDTLS_TRY(send_client_hello(hs));
+    hs->state = C_WAIT_SH;
+    return 0;
+}
+
+static int on_hello_verify_request(sdtls__hs12 *hs, const uint8_t *body, size_t len,
+                                   uint16_t seq, sdtls__hs_state *next)
+{
+    const uint8_t *cookie;
+    uint8_t cookie_len;
+    SDTLS_TRY(sdtls__hvr_parse(body, len, &cookie, &cookie_len));
+    /* Bound the exchange: a server asking again and again is broken or hostile. */
+    if (hs->cookie_len != 0 && cookie_len == hs->cookie_len &&
+        memcmp(cookie, hs->cookie, cookie_len) == 0) {
+        return SDTLS_ALERT(UNEXPECTED_MESSAGE);
+    }
+    if (++hs->hvr_count > 2) {
+        return SDTLS_ALERT(UNEXPECTED_MESSAGE);
+    }
+    memcpy(hs->cookie, cookie, cookie_len);
+    hs->cookie_len = cookie_len;
+    /* RFC 6347 4.2.6: neither the first ClientHello nor HelloVerifyRequest is hashed. */
+    hs->tr_len = 0;
+    SDTLS_TRY(send_client_hello(hs));
+    *next = C_WAIT_SH;
+    return 0;
+}
+
+static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                           sdtls__hs_state *next)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), sid;
+    uint16_t version, suite_id;
+    const uint8_t *random;
+    uint8_t comp;
+    sdtls__exts ext;
+    SDTLS_TRY(sdtls_rd_u16(&r, &version));
+    SDTLS_TRY(sdtls_rd_take(&r, 32, &random));
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 0, 32, &sid));
+    SDTLS_TRY(sdtls_rd_u16(&r, &suite_id));
+    SDTLS_TRY(sdtls_rd_u8(&r, &comp));
+    SDTLS_TRY(sdtls__exts_parse(&r, 0, &ext));
+    if (version != SDTLS_VERSION_DTLS12) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server chose version 0x%04x; we speak DTLS 1.2",
+                   version);
+        return SDTLS_ALERT(PROTOCOL_VERSION);
+    }
+    const sdtls__suite *suite = NULL;
+    for (size_t i = 0; i < hs->cfg->n_suites; i++) {
+        if (hs->cfg->suites[i] == suite_id) {
+            suite = sdtls__suite_by_id(suite_id);
+        }
+    }
+    if (suite == NULL || comp != 0) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server chose suite 0x%04x we did not offer",
+                   suite_id);
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    if (ext.has_reneg && ext.reneg_len != 0) {
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    if (!ext.ems && hs->cfg->require_ems) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
+                   "server does not support extended master secret (RFC 7627), which we "
+                   "require");
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    char alpn[256] = "";
+    if (ext.has_alpn) {
+        sdtls_rd name;
+        SDTLS_TRY(sdtls_rd_vec(&ext.alpn, 1, 1, 255, &name));
+        SDTLS_TRY(sdtls_rd_done(&ext.alpn));
+        size_t n = sdtls_rd_left(&name);
+        /* The server must pick one of ours. */
+        int found = 0;
+        sdtls_rd ours = sdtls_rd_init(hs->cfg->alpn, hs->cfg->alpn_len), o;
+        while (!found && sdtls_rd_vec(&ours, 1, 1, 255, &o) == 0) {
+            found = sdtls_rd_left(&o) == n && memcmp(o.p, name.p, n) == 0;
+        }
+        if (!found) {
+            return SDTLS_ALERT(ILLEGAL_PARAMETER);
+        }
+        memcpy(alpn, name.p, n);
+        alpn[n] = 0;
+    }
+    /* commit */
+    memcpy(hs->out->server_random, random, 32);
+    hs->out->suite = suite;
+    hs->peer_ems = ext.ems;
+    memcpy(hs->out->alpn, alpn, sizeof(alpn));
+    sdtls__log(hs->cfg, SDTLS_LOG_INFO, "server chose %s%s", suite->name,
+               ext.ems ? ", extended master secret" : "");
+    *next = C_WAIT_CERT;
+    return 0;
+}
+
+static int on_certificate(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                          sdtls__hs_state *next)
+{
+    int rc = sdtls__hs12_check_peer_chain(hs, body, len);
+    if (rc == 1) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server sent an empty certificate chain");
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    SDTLS_TRY(rc);
+    sdtls_pkey_type t = sdtls__pkey_type(hs->peer_key);
+    int ecdsa_ok = t == SDTLS_PKEY_EC_P256 || t == SDTLS_PKEY_EC_P384 || t == SDTLS_PKEY_ED25519;
+    if ((hs->out->suite->kx == SDTLS_KX_ECDHE_ECDSA && !ecdsa_ok) ||
+        (hs->out->suite->kx == SDTLS_KX_ECDHE_RSA && t != SDTLS_PKEY_RSA)) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server key type does not match %s",
+                   hs->out->suite->name);
+        return SDTLS_ALERT(UNSUPPORTED_CERTIFICATE);
+    }
+    *next = C_WAIT_SKE;
+    return 0;
+}
+
+static int offered_group(const sdtls__hs12 *hs, uint16_t g)
+{
+    for (size_t i = 0; i < hs->cfg->n_groups; i++) {
+        if (hs->cfg->groups[i] == g) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int on_server_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len,
+                                  uint16_t seq, sdtls__hs_state *next)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), point, sig;
+    uint8_t curve_type;
+    uint16_t group, scheme;
+    SDTLS_TRY(sdtls_rd_u8(&r, &curve_type));
+    SDTLS_TRY(sdtls_rd_u16(&r, &group));
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &point));
+    size_t params_len = len - sdtls_rd_left(&r);
+    SDTLS_TRY(sdtls_rd_u16(&r, &scheme));
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 1, 0xffff, &sig));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    /* RFC 8422 5.4: named_curve (3) is the only curve type. */
+    if (curve_type != 3 || !offered_group(hs, group)) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    if (!sdtls__hs12_offered_sig(scheme) ||
+        !sdtls__sig_fits_key((sdtls_sig_scheme)scheme, hs->peer_key, 1)) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    /* Signed: client_random || server_random || ServerECDHParams. */
+    uint8_t signed_data[64 + 4 + 255];
+    memcpy(signed_data, hs->out->client_random, 32);
+    memcpy(signed_data + 32, hs->out->server_random, 32);
+    memcpy(signed_data + 64, body, params_len);
+    if (sdtls__verify(hs->peer_key, (sdtls_sig_scheme)scheme, signed_data, 64 + params_len,
+                      sig.p, sdtls_rd_left(&sig)) != 0) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "ServerKeyExchange signature does not verify");
+        return SDTLS_ALERT(DECRYPT_ERROR);
+    }
+    uint8_t pub[133];
+    size_t pub_len;
+    sdtls__kex *kex = NULL;
+    if (sdtls__kex_new((sdtls_group_id)group, &kex, pub, sizeof(pub), &pub_len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    if (sdtls__kex_derive(kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
+                          &hs->pms_len) != 0) {
+        sdtls__kex_free(kex);
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    sdtls__kex_free(hs->kex);
+    hs->kex = kex;
+    memcpy(hs->kex_pub, pub, pub_len);
+    hs->kex_pub_len = pub_len;
+    hs->out->group = group;
+    *next = C_WAIT_CR_SHD;
+    return 0;
+}
+
+static int on_certificate_request(sdtls__hs12 *hs, const uint8_t *body, size_t len,
+                                  uint16_t seq, sdtls__hs_state *next)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), types, algs, cas;
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &types));
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 2, 0xfffe, &algs));
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 0, 0xffff, &cas));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    if (sdtls_rd_left(&algs) % 2 != 0) {
+        return SDTLS_ALERT(DECODE_ERROR);
+    }
+    hs->n_peer_sigalgs = 0;
+    while (sdtls_rd_left(&algs) > 0) {
+        uint16_t a;
+        SDTLS_TRY(sdtls_rd_u16(&algs, &a));
+        if (hs->n_peer_sigalgs < SDTLS_ARRAY_LEN(hs->peer_sigalgs)) {
+            hs->peer_sigalgs[hs->n_peer_sigalgs++] = a;
+        }
+    }
+    hs->cert_requested = 1;
+    *next = C_WAIT_SHD;
+    return 0;
+}
+
+static int on_server_hello_done(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                                sdtls__hs_state *next)
+{
+    if (len != 0) {
+        return SDTLS_ALERT(DECODE_ERROR);
+    }
+    if (hs->kex == NULL) {
+        return SDTLS_ALERT(UNEXPECTED_MESSAGE);
+    }
+    uint8_t buf[SDTLS_DEFAULT_MAX_MSG];
+    sdtls__flight_reset(&hs->flight);
+    int send_cv = 0;
+    uint16_t scheme = 0;
+    if (hs->cert_requested) {
+        /* An empty Certificate if we have none, or none fits what the server accepts. */
+        int have = hs->cfg->has_cert && sdtls__hs12_pick_sig(hs, &scheme) == 0;
+        sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+        if (have) {
+            if (sdtls__hs12_write_certificate(hs, &w) != 0) {
+                return SDTLS_ALERT(INTERNAL_ERROR);
+            }
+        } else if (sdtls_wr_u24(&w, 0) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
+        send_cv = have;
+    }
+    sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+    if (sdtls_wr_vec(&w, 1, hs->kex_pub, hs->kex_pub_len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CLIENT_KEY_EXCHANGE, 0, buf, w.len));
+    SDTLS_TRY(sdtls__hs12_derive_keys(hs));
+    if (send_cv) {
+        size_t sig_len;
+        w = sdtls_wr_init(buf, sizeof(buf));
+        if (sdtls_wr_u16(&w, scheme) != 0 ||
+            sdtls__sign(hs->cfg->cert.key, (sdtls_sig_scheme)scheme, hs->tr, hs->tr_len,
+                        buf + 4, sizeof(buf) - 4, &sig_len) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        sdtls_put_u16(buf + 2, (uint16_t)sig_len);
+        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE_VERIFY, 0, buf, 4 + sig_len));
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CCS, 0, NULL, 0));
+    uint8_t fin[12];
+    SDTLS_TRY(sdtls__hs12_finished(hs, 1, fin));
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_FINISHED, 1, fin, sizeof(fin)));
+    sdtls__hs12_send_flight(hs, 1);
+    *next = C_WAIT_CCS;
+    return 0;
+}
+
+static int on_ccs(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                  sdtls__hs_state *next)
+{
+    *next = C_WAIT_FIN;
+    return 0;
+}
+
+static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                       sdtls__hs_state *next)
+{
+    uint8_t expect[12], h[SDTLS_HASH_MAX];
+    const sdtls__suite *s = hs->out->suite;
+    if (sdtls__hash(s->prf, hs->tr, hs->tr_before, h) != 0 ||
+        sdtls__tls12_prf(s->prf, hs->out->master, 48, "server finished", h,
+                         sdtls__hash_len(s->prf), NULL, 0, expect, 12) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    if (len != 12 || !sdtls__ct_equal(expect, body, 12)) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server Finished does not verify");
+        return SDTLS_ALERT(DECRYPT_ERROR);
+    }
+    /* Our final flight needs no more retransmission: the server had all of it. */
+    sdtls__flight_reset(&hs->flight);
+    *next = HS_DONE;
+    return 0;
+}
+
+const sdtls__hs_row sdtls__hs12_client_rows[] = {
+    {C_WAIT_SH, SDTLS_HS_HELLO_VERIFY_REQUEST, on_hello_verify_request, NEXT(C_WAIT_SH), 0},
+    {C_WAIT_SH, SDTLS_HS_SERVER_HELLO, on_server_hello, NEXT(C_WAIT_CERT), 1},
+    {C_WAIT_CERT, SDTLS_HS_CERTIFICATE, on_certificate, NEXT(C_WAIT_SKE), 1},
+    {C_WAIT_SKE, SDTLS_HS_SERVER_KEY_EXCHANGE, on_server_key_exchange, NEXT(C_WAIT_CR_SHD), 1},
+    {C_WAIT_CR_SHD, SDTLS_HS_CERTIFICATE_REQUEST, on_certificate_request, NEXT(C_WAIT_SHD), 1},
+    {C_WAIT_CR_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
+    {C_WAIT_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
+    {C_WAIT_CCS, SDTLS_HS_CCS, on_ccs, NEXT(C_WAIT_FIN), 0},
+    {C_WAIT_FIN, SDTLS_HS_FINISHED, on_finished, NEXT(HS_DONE), 1},
+};
+const size_t sdtls__hs12_n_client_rows = SDTLS_ARRAY_LEN(sdtls__hs12_client_rows);

@@ -1,0 +1,185 @@
+/*
+ * DTLS 1.2 handshake logic (RFC 6347 over RFC 5246): per-role state tables, one handler per
+ * message, parse -> validate -> commit. The handshake owns the transcript and the flight and
+ * writes keys into the connection's cipher states through the pointers it is given.
+ */
+#ifndef SDTLS_DTLS12_H
+#define SDTLS_DTLS12_H
+
+#include "../../conn/config.h"
+#include "../transport.h"
+
+/* ---- cipher suites ---------------------------------------------------------------------- */
+
+typedef enum { SDTLS_KX_ECDHE_ECDSA, SDTLS_KX_ECDHE_RSA } sdtls_kx;
+
+typedef struct sdtls__suite {
+    uint16_t id;
+    const char *name;
+    sdtls_kx kx;
+    sdtls_aead_id aead;
+    sdtls_hash_id prf;
+    uint8_t key_len, iv_len; /* iv_len: implicit part (4 for GCM/CCM, 12 for ChaCha20) */
+} sdtls__suite;
+
+const sdtls__suite *sdtls__suite_by_id(uint16_t id);
+const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len);
+/* Default preference: every suite we implement. */
+size_t sdtls__suite_defaults(uint16_t *out, size_t cap);
+const char *sdtls__group_name(uint16_t group);
+int sdtls__group_by_name(const char *name, size_t len, uint16_t *out);
+/* Signature schemes we accept, in preference order. */
+extern const uint16_t sdtls__sig_schemes[];
+extern const size_t sdtls__n_sig_schemes;
+
+/* ---- handshake state -------------------------------------------------------------------- */
+
+typedef enum {
+    /* client */
+    C_START,
+    C_WAIT_SH,      /* HelloVerifyRequest or ServerHello */
+    C_WAIT_CERT,
+    C_WAIT_SKE,
+    C_WAIT_CR_SHD,  /* CertificateRequest or ServerHelloDone */
+    C_WAIT_SHD,
+    C_WAIT_CCS,
+    C_WAIT_FIN,
+    /* server */
+    S_WAIT_CH,
+    S_WAIT_CERT,
+    S_WAIT_CKE,
+    S_WAIT_CV,
+    S_WAIT_CCS,
+    S_WAIT_FIN,
+    HS_DONE,
+    HS_N_STATES
+} sdtls__hs_state;
+
+/* What the connection gets when the handshake completes. */
+typedef struct sdtls__params {
+    const sdtls__suite *suite;
+    uint16_t group;
+    uint8_t master[48];
+    uint8_t client_random[32], server_random[32];
+    int has_peer_cert;
+    uint8_t peer_cert_sha256[32];
+    char alpn[256];
+    int ems;
+} sdtls__params;
+
+typedef struct sdtls__hs12 {
+    const sdtls_config *cfg;
+    sdtls_role role;
+    sdtls__hs_state state;
+    uint64_t now_ms;
+
+    sdtls__reasm reasm;
+    sdtls__flight flight;
+    uint16_t send_seq;
+
+    uint8_t *tr; /* transcript: every handshake message as hashed, header included */
+    size_t tr_len, tr_cap;
+    size_t tr_before; /* transcript length before the message being handled */
+
+    /* negotiation */
+    uint8_t session_id[32];
+    uint8_t sid_len;
+    uint8_t cookie[255];
+    uint8_t cookie_len;
+    uint16_t peer_sigalgs[32];
+    size_t n_peer_sigalgs;
+    uint16_t sig_scheme; /* ours, for ServerKeyExchange or CertificateVerify */
+    sdtls__kex *kex;
+    uint8_t kex_pub[133];
+    size_t kex_pub_len;
+    int hvr_count;
+    int peer_point_formats;
+    const uint8_t *peer_addr; /* server: binds cookies */
+    size_t peer_addr_len;
+    uint8_t pms[66];
+    size_t pms_len;
+    int peer_ems;
+    int cert_requested; /* client: server sent CertificateRequest */
+    int peer_sent_cert; /* server: client Certificate was non-empty */
+    sdtls__pkey *peer_key;
+    char server_name[256];
+    const uint8_t *pin; /* fingerprint to check (connection or config), NULL if none */
+    size_t pin_len;
+    sdtls_hash_id pin_hash;
+
+    /* the connection's cipher states this handshake keys */
+    sdtls__cipher *wr1, *rd1;
+    sdtls__params *out;
+    uint32_t rtx_total; /* flights retransmitted during this handshake */
+} sdtls__hs12;
+
+/* Set up a handshake over caller memory (pool for reassembly, flight, transcript). */
+void sdtls__hs12_init(sdtls__hs12 *hs, const sdtls_config *cfg, sdtls_role role,
+                      uint8_t *reasm_pool, size_t reasm_cap, uint8_t *flight_buf,
+                      size_t flight_cap, uint8_t *tr, size_t tr_cap);
+void sdtls__hs12_clear(sdtls__hs12 *hs);
+/* Client: build and queue the first ClientHello. */
+SDTLS_MUST_CHECK int sdtls__hs12_start(sdtls__hs12 *hs);
+/* One handshake record's plaintext (epoch already checked). Returns 0, SDTLS_REASM_OLD when
+ * the record held only retransmitted messages (the caller may resend our flight), or a
+ * fatal code. */
+SDTLS_MUST_CHECK int sdtls__hs12_on_record(sdtls__hs12 *hs, const uint8_t *pt, size_t len);
+/* A ChangeCipherSpec record: 0 if expected now (the caller activates the read epoch),
+ * SDTLS_DROP if early or late (silently ignored). */
+SDTLS_MUST_CHECK int sdtls__hs12_on_ccs(sdtls__hs12 *hs);
+
+/* ---- message codecs (messages.c) --------------------------------------------------------- */
+
+typedef struct sdtls__exts {
+    sdtls_rd groups, sigalgs, alpn, point_formats;
+    int has_groups, has_sigalgs, has_alpn, has_point_formats;
+    int ems, has_reneg;
+    uint8_t reneg_len;
+    const uint8_t *sni;
+    size_t sni_len;
+    int has_sni;
+} sdtls__exts;
+
+SDTLS_MUST_CHECK int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e);
+
+typedef struct sdtls__client_hello {
+    uint16_t version;
+    const uint8_t *random;
+    const uint8_t *sid;
+    uint8_t sid_len;
+    const uint8_t *cookie;
+    uint8_t cookie_len;
+    sdtls_rd suites;
+    sdtls__exts ext;
+} sdtls__client_hello;
+
+/* Parse only up to the cookie (enough for stateless cookie screening of a first fragment). */
+SDTLS_MUST_CHECK int sdtls__client_hello_parse_prefix(sdtls_rd *r, sdtls__client_hello *ch);
+SDTLS_MUST_CHECK int sdtls__client_hello_parse(const uint8_t *body, size_t len,
+                                               sdtls__client_hello *ch);
+/* HelloVerifyRequest body. */
+int sdtls__hvr_write(sdtls_wr *w, const uint8_t *cookie, size_t cookie_len);
+SDTLS_MUST_CHECK int sdtls__hvr_parse(const uint8_t *body, size_t len, const uint8_t **cookie,
+                                      uint8_t *cookie_len);
+
+/* ---- keys (keys.c) --------------------------------------------------------------------- */
+
+SDTLS_MUST_CHECK int sdtls__tr_add(sdtls__hs12 *hs, int type, uint16_t seq,
+                                   const uint8_t *body, size_t len);
+SDTLS_MUST_CHECK int sdtls__tr_hash(const sdtls__hs12 *hs, sdtls_hash_id h, uint8_t *out);
+/* Master secret from hs->pms (EMS if negotiated), then epoch-1 keys into wr1/rd1. */
+SDTLS_MUST_CHECK int sdtls__hs12_derive_keys(sdtls__hs12 *hs);
+SDTLS_MUST_CHECK int sdtls__hs12_finished(const sdtls__hs12 *hs, int from_client,
+                                          uint8_t out[12]);
+
+/* Queue a message of ours: transcript + flight. */
+SDTLS_MUST_CHECK int sdtls__hs12_queue(sdtls__hs12 *hs, int type, uint16_t epoch,
+                                       const uint8_t *body, size_t len);
+
+/* Shared handlers (common.c) */
+SDTLS_MUST_CHECK int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body,
+                                                  size_t len);
+int sdtls__hs12_write_certificate(const sdtls__hs12 *hs, sdtls_wr *w);
+SDTLS_MUST_CHECK int sdtls__hs12_pick_sig(const sdtls__hs12 *hs, uint16_t *out);
+
+#endif

@@ -1,0 +1,162 @@
+/* Codecs shared by both roles and by the stateless cookie screen: extensions, ClientHello,
+ * HelloVerifyRequest. */
+#include "dtls12.h"
+
+#define EXT_SERVER_NAME 0
+#define EXT_SUPPORTED_GROUPS 10
+#define EXT_EC_POINT_FORMATS 11
+#define EXT_SIGNATURE_ALGORITHMS 13
+#define EXT_ALPN 16
+#define EXT_EMS 23
+#define EXT_RENEGOTIATION_INFO 0xff01
+
+static int parse_sni(sdtls_rd body, sdtls__exts *e)
+{
+    sdtls_rd list, name;
+    uint8_t type;
+    SDTLS_TRY(sdtls_rd_vec(&body, 2, 1, 0xffff, &list));
+    SDTLS_TRY(sdtls_rd_done(&body));
+    while (sdtls_rd_left(&list) > 0) {
+        SDTLS_TRY(sdtls_rd_u8(&list, &type));
+        SDTLS_TRY(sdtls_rd_vec(&list, 2, 1, 0xffff, &name));
+        if (type == 0 && !e->has_sni) { /* host_name */
+            e->has_sni = 1;
+            e->sni = name.p;
+            e->sni_len = sdtls_rd_left(&name);
+        }
+    }
+    return 0;
+}
+
+int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (sdtls_rd_left(r) == 0) {
+        return 0; /* no extensions block at all */
+    }
+    sdtls_rd all;
+    uint32_t seen_lo = 0; /* duplicate detection for the types we know (< 32) */
+    int seen_reneg = 0;
+    SDTLS_TRY(sdtls_rd_vec(r, 2, 0, 0xffff, &all));
+    SDTLS_TRY(sdtls_rd_done(r));
+    while (sdtls_rd_left(&all) > 0) {
+        uint16_t type;
+        sdtls_rd body;
+        SDTLS_TRY(sdtls_rd_u16(&all, &type));
+        SDTLS_TRY(sdtls_rd_vec(&all, 2, 0, 0xffff, &body));
+        if (type < 32) {
+            /* RFC 5246 7.4.1.4: no more than one extension of each type. */
+            if (seen_lo & (1u << type)) {
+                return SDTLS_ALERT(ILLEGAL_PARAMETER);
+            }
+            seen_lo |= 1u << type;
+        }
+        switch (type) {
+        case EXT_SERVER_NAME:
+            if (is_client_hello) {
+                SDTLS_TRY(parse_sni(body, e));
+            }
+            break;
+        case EXT_SUPPORTED_GROUPS:
+            SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xfffe, &e->groups));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->has_groups = 1;
+            break;
+        case EXT_EC_POINT_FORMATS:
+            SDTLS_TRY(sdtls_rd_vec(&body, 1, 1, 0xff, &e->point_formats));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->has_point_formats = 1;
+            break;
+        case EXT_SIGNATURE_ALGORITHMS:
+            SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xfffe, &e->sigalgs));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->has_sigalgs = 1;
+            break;
+        case EXT_ALPN:
+            SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xffff, &e->alpn));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->has_alpn = 1;
+            break;
+        case EXT_EMS:
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->ems = 1;
+            break;
+        case EXT_RENEGOTIATION_INFO: {
+            sdtls_rd info;
+            if (seen_reneg) {
+                return SDTLS_ALERT(ILLEGAL_PARAMETER);
+            }
+            seen_reneg = 1;
+            SDTLS_TRY(sdtls_rd_vec(&body, 1, 0, 0xff, &info));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->has_reneg = 1;
+            e->reneg_len = (uint8_t)sdtls_rd_left(&info);
+            break;
+        }
+        default:
+            /* Unknown extensions are skipped, never fatal. */
+            break;
+        }
+    }
+    return 0;
+}
+
+int sdtls__client_hello_parse_prefix(sdtls_rd *r, sdtls__client_hello *ch)
+{
+    sdtls_rd sid, cookie;
+    memset(ch, 0, sizeof(*ch));
+    SDTLS_TRY(sdtls_rd_u16(r, &ch->version));
+    SDTLS_TRY(sdtls_rd_take(r, 32, &ch->random));
+    SDTLS_TRY(sdtls_rd_vec(r, 1, 0, 32, &sid));
+    SDTLS_TRY(sdtls_rd_vec(r, 1, 0, 255, &cookie));
+    ch->sid = sid.p;
+    ch->sid_len = (uint8_t)sdtls_rd_left(&sid);
+    ch->cookie = cookie.p;
+    ch->cookie_len = (uint8_t)sdtls_rd_left(&cookie);
+    return 0;
+}
+
+int sdtls__client_hello_parse(const uint8_t *body, size_t len, sdtls__client_hello *ch)
+{
+    sdtls_rd r = sdtls_rd_init(body, len);
+    sdtls_rd comp;
+    SDTLS_TRY(sdtls__client_hello_parse_prefix(&r, ch));
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 2, 0xfffe, &ch->suites));
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 0xff, &comp));
+    /* RFC 5246 7.4.1.2: the null compression method must be offered. */
+    int has_null = 0;
+    while (sdtls_rd_left(&comp) > 0) {
+        uint8_t m;
+        SDTLS_TRY(sdtls_rd_u8(&comp, &m));
+        has_null |= m == 0;
+    }
+    if (!has_null) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    if (sdtls_rd_left(&ch->suites) % 2 != 0) {
+        return SDTLS_ALERT(DECODE_ERROR);
+    }
+    return sdtls__exts_parse(&r, 1, &ch->ext);
+}
+
+int sdtls__hvr_write(sdtls_wr *w, const uint8_t *cookie, size_t cookie_len)
+{
+    /* RFC 6347 4.2.1: server_version in HelloVerifyRequest is DTLS 1.0 for compatibility. */
+    SDTLS_TRY(sdtls_wr_u16(w, SDTLS_VERSION_DTLS10));
+    return sdtls_wr_vec(w, 1, cookie, cookie_len);
+}
+
+int sdtls__hvr_parse(const uint8_t *body, size_t len, const uint8_t **cookie, uint8_t *cookie_len)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), c;
+    uint16_t version;
+    SDTLS_TRY(sdtls_rd_u16(&r, &version));
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 0, 255, &c));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    if (version != SDTLS_VERSION_DTLS10 && version != SDTLS_VERSION_DTLS12) {
+        return SDTLS_ALERT(PROTOCOL_VERSION);
+    }
+    *cookie = c.p;
+    *cookie_len = (uint8_t)sdtls_rd_left(&c);
+    return 0;
+}

@@ -1,0 +1,400 @@
+/* DTLS 1.2 server: ClientHello in (cookie, negotiation); ServerHello..ServerHelloDone out;
+ * client Certificate, ClientKeyExchange, CertificateVerify, Finished in; final flight. */
+#include "../cookie.h"
+#include "dtls12.h"
+#include "hs12_int.h"
+
+#include <stdio.h>
+
+static int suite_fits_key(const sdtls__suite *s, const sdtls__pkey *key)
+{
+    sdtls_pkey_type t = sdtls__pkey_type(key);
+    if (s->kx == SDTLS_KX_ECDHE_RSA) {
+        return t == SDTLS_PKEY_RSA;
+    }
+    return t == SDTLS_PKEY_EC_P256 || t == SDTLS_PKEY_EC_P384 || t == SDTLS_PKEY_ED25519;
+}
+
+static void list_suites(sdtls_rd suites, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    uint16_t id;
+    while (n + 1 < cap && sdtls_rd_u16(&suites, &id) == 0) {
+        const sdtls__suite *s = sdtls__suite_by_id(id);
+        int k = s ? snprintf(out + n, cap - n, "%s%s", n ? " " : "", s->name)
+                  : snprintf(out + n, cap - n, "%s0x%04x", n ? " " : "", id);
+        if (k < 0) {
+            break;
+        }
+        n += (size_t)k;
+    }
+}
+
+static int choose_group(const sdtls__hs12 *hs, const sdtls__client_hello *ch, uint16_t *out)
+{
+    for (size_t i = 0; i < hs->cfg->n_groups; i++) {
+        uint16_t g = hs->cfg->groups[i];
+        if (!ch->ext.has_groups) {
+            /* No supported_groups: RFC 8422 5.1 lets us assume the NIST curves. */
+            if (g == SDTLS_GROUP_SECP256R1) {
+                *out = g;
+                return 0;
+            }
+            continue;
+        }
+        sdtls_rd r = ch->ext.groups;
+        uint16_t cg;
+        while (sdtls_rd_u16(&r, &cg) == 0) {
+            if (cg == g) {
+                *out = g;
+                return 0;
+            }
+        }
+    }
+    return SDTLS_ALERT(HANDSHAKE_FAILURE);
+}
+
+static int choose_alpn(sdtls__hs12 *hs, const sdtls__client_hello *ch)
+{
+    hs->out->alpn[0] = 0;
+    if (!ch->ext.has_alpn || hs->cfg->alpn_len == 0) {
+        return 0;
+    }
+    sdtls_rd ours = sdtls_rd_init(hs->cfg->alpn, hs->cfg->alpn_len), o;
+    while (sdtls_rd_vec(&ours, 1, 1, 255, &o) == 0) {
+        sdtls_rd theirs = ch->ext.alpn, t;
+        while (sdtls_rd_vec(&theirs, 1, 1, 255, &t) == 0) {
+            if (sdtls_rd_left(&t) == sdtls_rd_left(&o) &&
+                memcmp(t.p, o.p, sdtls_rd_left(&o)) == 0) {
+                memcpy(hs->out->alpn, o.p, sdtls_rd_left(&o));
+                hs->out->alpn[sdtls_rd_left(&o)] = 0;
+                return 0;
+            }
+        }
+    }
+    /* RFC 7301 3.2. */
+    return SDTLS_ALERT(NO_APPLICATION_PROTOCOL);
+}
+
+static int send_hello_verify_request(sdtls__hs12 *hs, const sdtls__client_hello *ch,
+                                     uint16_t seq)
+{
+    sdtls__cookie_input in = {hs->peer_addr, hs->peer_addr_len, ch->version, ch->random,
+                              ch->sid, ch->sid_len};
+    uint8_t cookie[SDTLS_COOKIE_LEN], body[3 + SDTLS_COOKIE_LEN];
+    if (sdtls__cookie_make(hs->cfg->cookie_key, hs->cfg->cookie_lifetime_ms, &in, hs->now_ms,
+                           cookie) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    sdtls_wr w = sdtls_wr_init(body, sizeof(body));
+    if (sdtls__hvr_write(&w, cookie, sizeof(cookie)) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    /* RFC 6347 4.2.2: HelloVerifyRequest carries the ClientHello's message_seq; it is not
+     * retransmitted (the client's timer drives the exchange) nor hashed. */
+    sdtls__flight_reset(&hs->flight);
+    if (sdtls__flight_add(&hs->flight, SDTLS_HS_HELLO_VERIFY_REQUEST, seq, 0, body, w.len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    sdtls__hs12_send_flight(hs, 0);
+    return 0;
+}
+
+static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
+{
+    size_t ext;
+    SDTLS_TRY(sdtls_wr_u16(w, SDTLS_VERSION_DTLS12));
+    SDTLS_TRY(sdtls_wr_bytes(w, hs->out->server_random, 32));
+    SDTLS_TRY(sdtls_wr_vec(w, 1, NULL, 0)); /* no session cache: empty session_id */
+    SDTLS_TRY(sdtls_wr_u16(w, hs->out->suite->id));
+    SDTLS_TRY(sdtls_wr_u8(w, 0));
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &ext));
+    SDTLS_TRY(sdtls_wr_u16(w, 0xff01)); /* renegotiation_info (RFC 5746 3.6) */
+    SDTLS_TRY(sdtls_wr_u16(w, 1));
+    SDTLS_TRY(sdtls_wr_u8(w, 0));
+    if (hs->peer_ems) {
+        SDTLS_TRY(sdtls_wr_u16(w, 23));
+        SDTLS_TRY(sdtls_wr_u16(w, 0));
+    }
+    if (hs->peer_point_formats) {
+        SDTLS_TRY(sdtls_wr_u16(w, 11));
+        SDTLS_TRY(sdtls_wr_u16(w, 2));
+        SDTLS_TRY(sdtls_wr_u8(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 0));
+    }
+    if (hs->out->alpn[0] != 0) {
+        size_t n = strlen(hs->out->alpn), m;
+        SDTLS_TRY(sdtls_wr_u16(w, 16));
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(n + 3)));
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &m));
+        SDTLS_TRY(sdtls_wr_vec(w, 1, hs->out->alpn, n));
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, m));
+    }
+    return sdtls_wr_vec_close(w, 2, ext);
+}
+
+static int write_server_key_exchange(sdtls__hs12 *hs, sdtls_wr *w)
+{
+    uint8_t pub[133];
+    size_t pub_len, sig_len;
+    if (sdtls__kex_new((sdtls_group_id)hs->out->group, &hs->kex, pub, sizeof(pub), &pub_len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    size_t start = w->len;
+    SDTLS_TRY(sdtls_wr_u8(w, 3)); /* named_curve */
+    SDTLS_TRY(sdtls_wr_u16(w, hs->out->group));
+    SDTLS_TRY(sdtls_wr_vec(w, 1, pub, pub_len));
+    size_t params_len = w->len - start;
+    uint8_t signed_data[64 + 4 + 133];
+    memcpy(signed_data, hs->out->client_random, 32);
+    memcpy(signed_data + 32, hs->out->server_random, 32);
+    memcpy(signed_data + 64, w->buf + start, params_len);
+    SDTLS_TRY(sdtls_wr_u16(w, hs->sig_scheme));
+    uint8_t *len_at = sdtls_wr_reserve(w, 2);
+    if (len_at == NULL) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    if (sdtls__sign(hs->cfg->cert.key, (sdtls_sig_scheme)hs->sig_scheme, signed_data,
+                    64 + params_len, w->buf + w->len, w->cap - w->len, &sig_len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    sdtls_put_u16(len_at, (uint16_t)sig_len);
+    w->len += sig_len;
+    return 0;
+}
+
+static int write_certificate_request(const sdtls__hs12 *hs, sdtls_wr *w)
+{
+    size_t m;
+    static const uint8_t types[] = {64, 1}; /* ecdsa_sign, rsa_sign */
+    SDTLS_TRY(sdtls_wr_vec(w, 1, types, sizeof(types)));
+    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &m));
+    for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
+        SDTLS_TRY(sdtls_wr_u16(w, sdtls__sig_schemes[i]));
+    }
+    SDTLS_TRY(sdtls_wr_vec_close(w, 2, m));
+    return sdtls_wr_vec(w, 2, NULL, 0); /* no certificate_authorities */
+}
+
+static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                           sdtls__hs_state *next)
+{
+    sdtls__client_hello ch;
+    SDTLS_TRY(sdtls__client_hello_parse(body, len, &ch));
+    /* DTLS versions count down: 0xFEFD is 1.2, 0xFEFF is 1.0. */
+    if (ch.version > SDTLS_VERSION_DTLS12) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client offers only version 0x%04x", ch.version);
+        return SDTLS_ALERT(PROTOCOL_VERSION);
+    }
+    if (hs->cfg->cookie_on) {
+        sdtls__cookie_input in = {hs->peer_addr, hs->peer_addr_len, ch.version, ch.random,
+                                  ch.sid, ch.sid_len};
+        if (!sdtls__cookie_check(hs->cfg->cookie_key, hs->cfg->cookie_lifetime_ms, &in,
+                                 hs->now_ms, ch.cookie, ch.cookie_len)) {
+            sdtls__log(hs->cfg, SDTLS_LOG_INFO, "ClientHello without a valid cookie: "
+                                                "HelloVerifyRequest");
+            *next = S_WAIT_CH;
+            return send_hello_verify_request(hs, &ch, seq);
+        }
+    }
+    /* RFC 5746 3.6: empty renegotiation_info, or the SCSV, on an initial handshake. */
+    if (ch.ext.has_reneg && ch.ext.reneg_len != 0) {
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    if (!ch.ext.ems && hs->cfg->require_ems) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
+                   "client does not offer extended master secret (RFC 7627), which we require");
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    if (!hs->cfg->has_cert) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    hs->n_peer_sigalgs = 0;
+    if (ch.ext.has_sigalgs) {
+        sdtls_rd a = ch.ext.sigalgs;
+        uint16_t s;
+        while (sdtls_rd_u16(&a, &s) == 0 && hs->n_peer_sigalgs < SDTLS_ARRAY_LEN(hs->peer_sigalgs)) {
+            hs->peer_sigalgs[hs->n_peer_sigalgs++] = s;
+        }
+    }
+    uint16_t group = 0, scheme = 0;
+    const sdtls__suite *chosen = NULL;
+    int have_group = choose_group(hs, &ch, &group) == 0;
+    int have_sig = sdtls__hs12_pick_sig(hs, &scheme) == 0;
+    for (size_t i = 0; i < hs->cfg->n_suites && chosen == NULL && have_group && have_sig; i++) {
+        const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
+        if (s == NULL || !suite_fits_key(s, hs->cfg->cert.key)) {
+            continue;
+        }
+        sdtls_rd r = ch.suites;
+        uint16_t id;
+        while (sdtls_rd_u16(&r, &id) == 0) {
+            if (id == s->id) {
+                chosen = s;
+                break;
+            }
+        }
+    }
+    if (chosen == NULL) {
+        char theirs[512];
+        list_suites(ch.suites, theirs, sizeof(theirs));
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
+                   "no shared cipher suite%s%s: the peer offered %s",
+                   have_group ? "" : " (no shared group)",
+                   have_sig ? "" : " (no signature scheme for our key)", theirs);
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    SDTLS_TRY(choose_alpn(hs, &ch));
+    if (ch.ext.has_sni && ch.ext.sni_len < sizeof(hs->server_name)) {
+        memcpy(hs->server_name, ch.ext.sni, ch.ext.sni_len);
+        hs->server_name[ch.ext.sni_len] = 0;
+    }
+
+    /* commit */
+    memcpy(hs->out->client_random, ch.random, 32);
+    if (sdtls__random(hs->cfg, hs->out->server_random, 32) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    hs->out->suite = chosen;
+    hs->out->group = group;
+    hs->sig_scheme = scheme;
+    hs->peer_ems = ch.ext.ems;
+    hs->peer_point_formats = ch.ext.has_point_formats;
+    hs->send_seq = seq; /* RFC 6347 4.2.2: our message_seq follows the ClientHello's */
+    hs->tr_len = 0;
+    SDTLS_TRY(sdtls__tr_add(hs, SDTLS_HS_CLIENT_HELLO, seq, body, len));
+    sdtls__log(hs->cfg, SDTLS_LOG_INFO, "chose %s, group %s", chosen->name,
+               sdtls__group_name(group));
+
+    uint8_t buf[SDTLS_DEFAULT_MAX_MSG];
+    sdtls_wr w;
+    sdtls__flight_reset(&hs->flight);
+    w = sdtls_wr_init(buf, sizeof(buf));
+    if (write_server_hello(hs, &w) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO, 0, buf, w.len));
+    w = sdtls_wr_init(buf, sizeof(buf));
+    if (sdtls__hs12_write_certificate(hs, &w) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
+    w = sdtls_wr_init(buf, sizeof(buf));
+    int rc = write_server_key_exchange(hs, &w);
+    if (rc != 0) {
+        return SDTLS_IS_LOCAL_ALERT(rc) ? rc : SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_KEY_EXCHANGE, 0, buf, w.len));
+    if (hs->cfg->client_auth_request) {
+        w = sdtls_wr_init(buf, sizeof(buf));
+        if (write_certificate_request(hs, &w) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE_REQUEST, 0, buf, w.len));
+    }
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
+    sdtls__hs12_send_flight(hs, 1);
+    *next = hs->cfg->client_auth_request ? S_WAIT_CERT : S_WAIT_CKE;
+    return 0;
+}
+
+static int on_certificate(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                          sdtls__hs_state *next)
+{
+    int rc = sdtls__hs12_check_peer_chain(hs, body, len);
+    if (rc == 1) {
+        if (hs->cfg->client_auth_require) {
+            sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client sent no certificate; one is required");
+            return SDTLS_ALERT(HANDSHAKE_FAILURE);
+        }
+        hs->peer_sent_cert = 0;
+        *next = S_WAIT_CKE;
+        return 0;
+    }
+    SDTLS_TRY(rc);
+    hs->peer_sent_cert = 1;
+    *next = S_WAIT_CKE;
+    return 0;
+}
+
+static int on_client_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len,
+                                  uint16_t seq, sdtls__hs_state *next)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), point;
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &point));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    if (sdtls__kex_derive(hs->kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
+                          &hs->pms_len) != 0) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    SDTLS_TRY(sdtls__hs12_derive_keys(hs));
+    *next = hs->peer_sent_cert ? S_WAIT_CV : S_WAIT_CCS;
+    return 0;
+}
+
+static int on_certificate_verify(sdtls__hs12 *hs, const uint8_t *body, size_t len,
+                                 uint16_t seq, sdtls__hs_state *next)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), sig;
+    uint16_t scheme;
+    SDTLS_TRY(sdtls_rd_u16(&r, &scheme));
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 1, 0xffff, &sig));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    if (!sdtls__hs12_offered_sig(scheme) ||
+        !sdtls__sig_fits_key((sdtls_sig_scheme)scheme, hs->peer_key, 1)) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    if (sdtls__verify(hs->peer_key, (sdtls_sig_scheme)scheme, hs->tr, hs->tr_before, sig.p,
+                      sdtls_rd_left(&sig)) != 0) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client CertificateVerify does not verify");
+        return SDTLS_ALERT(DECRYPT_ERROR);
+    }
+    *next = S_WAIT_CCS;
+    return 0;
+}
+
+static int on_ccs(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                  sdtls__hs_state *next)
+{
+    *next = S_WAIT_FIN;
+    return 0;
+}
+
+static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
+                       sdtls__hs_state *next)
+{
+    uint8_t expect[12], h[SDTLS_HASH_MAX];
+    const sdtls__suite *s = hs->out->suite;
+    if (sdtls__hash(s->prf, hs->tr, hs->tr_before, h) != 0 ||
+        sdtls__tls12_prf(s->prf, hs->out->master, 48, "client finished", h,
+                         sdtls__hash_len(s->prf), NULL, 0, expect, 12) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    if (len != 12 || !sdtls__ct_equal(expect, body, 12)) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client Finished does not verify");
+        return SDTLS_ALERT(DECRYPT_ERROR);
+    }
+    uint8_t fin[12];
+    sdtls__flight_reset(&hs->flight);
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CCS, 0, NULL, 0));
+    SDTLS_TRY(sdtls__hs12_finished(hs, 0, fin));
+    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_FINISHED, 1, fin, sizeof(fin)));
+    /* RFC 6347 4.2.4: the final flight is kept and sent again only when the client
+     * retransmits its own final flight. */
+    sdtls__hs12_send_flight(hs, 0);
+    *next = HS_DONE;
+    return 0;
+}
+
+const sdtls__hs_row sdtls__hs12_server_rows[] = {
+    {S_WAIT_CH, SDTLS_HS_CLIENT_HELLO, on_client_hello,
+     NEXT(S_WAIT_CH) | NEXT(S_WAIT_CERT) | NEXT(S_WAIT_CKE), 0},
+    {S_WAIT_CERT, SDTLS_HS_CERTIFICATE, on_certificate, NEXT(S_WAIT_CKE), 1},
+    {S_WAIT_CKE, SDTLS_HS_CLIENT_KEY_EXCHANGE, on_client_key_exchange,
+     NEXT(S_WAIT_CV) | NEXT(S_WAIT_CCS), 1},
+    {S_WAIT_CV, SDTLS_HS_CERTIFICATE_VERIFY, on_certificate_verify, NEXT(S_WAIT_CCS), 1},
+    {S_WAIT_CCS, SDTLS_HS_CCS, on_ccs, NEXT(S_WAIT_FIN), 0},
+    {S_WAIT_FIN, SDTLS_HS_FINISHED, on_finished, NEXT(HS_DONE), 1},
+};
+const size_t sdtls__hs12_n_server_rows = SDTLS_ARRAY_LEN(sdtls__hs12_server_rows);

@@ -1,0 +1,88 @@
+#include "dtls12.h"
+
+#include <strings.h>
+
+/* Our preference order: AEAD only (RFC 9325 4.2), ECDSA before RSA, AES-128-GCM first. */
+static const sdtls__suite suites[] = {
+    {0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", SDTLS_KX_ECDHE_ECDSA,
+     SDTLS_AEAD_AES_128_GCM, SDTLS_HASH_SHA256, 16, 4},
+    {0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", SDTLS_KX_ECDHE_ECDSA,
+     SDTLS_AEAD_AES_256_GCM, SDTLS_HASH_SHA384, 32, 4},
+    {0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", SDTLS_KX_ECDHE_ECDSA,
+     SDTLS_AEAD_CHACHA20_POLY1305, SDTLS_HASH_SHA256, 32, 12},
+    {0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", SDTLS_KX_ECDHE_RSA, SDTLS_AEAD_AES_128_GCM,
+     SDTLS_HASH_SHA256, 16, 4},
+    {0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", SDTLS_KX_ECDHE_RSA, SDTLS_AEAD_AES_256_GCM,
+     SDTLS_HASH_SHA384, 32, 4},
+    {0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", SDTLS_KX_ECDHE_RSA,
+     SDTLS_AEAD_CHACHA20_POLY1305, SDTLS_HASH_SHA256, 32, 12},
+};
+
+const uint16_t sdtls__sig_schemes[] = {
+    SDTLS_SIG_ECDSA_SECP256R1_SHA256, SDTLS_SIG_ECDSA_SECP384R1_SHA384, SDTLS_SIG_ED25519,
+    SDTLS_SIG_RSA_PSS_RSAE_SHA256,    SDTLS_SIG_RSA_PSS_RSAE_SHA384,    SDTLS_SIG_RSA_PKCS1_SHA256,
+    SDTLS_SIG_RSA_PKCS1_SHA384,       SDTLS_SIG_RSA_PSS_RSAE_SHA512,    SDTLS_SIG_RSA_PKCS1_SHA512,
+    SDTLS_SIG_ECDSA_SECP521R1_SHA512,
+};
+const size_t sdtls__n_sig_schemes = SDTLS_ARRAY_LEN(sdtls__sig_schemes);
+
+const sdtls__suite *sdtls__suite_by_id(uint16_t id)
+{
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites); i++) {
+        if (suites[i].id == id) {
+            return &suites[i];
+        }
+    }
+    return NULL;
+}
+
+const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites); i++) {
+        if (strlen(suites[i].name) == len && strncasecmp(suites[i].name, name, len) == 0) {
+            return &suites[i];
+        }
+    }
+    return NULL;
+}
+
+size_t sdtls__suite_defaults(uint16_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites) && n < cap; i++) {
+        out[n++] = suites[i].id;
+    }
+    return n;
+}
+
+static const struct {
+    uint16_t id;
+    const char *name;
+    const char *alias;
+} groups[] = {
+    {SDTLS_GROUP_X25519, "x25519", "X25519"},
+    {SDTLS_GROUP_SECP256R1, "secp256r1", "P-256"},
+    {SDTLS_GROUP_SECP384R1, "secp384r1", "P-384"},
+};
+
+const char *sdtls__group_name(uint16_t group)
+{
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(groups); i++) {
+        if (groups[i].id == group) {
+            return groups[i].name;
+        }
+    }
+    return "";
+}
+
+int sdtls__group_by_name(const char *name, size_t len, uint16_t *out)
+{
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(groups); i++) {
+        if ((strlen(groups[i].name) == len && strncasecmp(groups[i].name, name, len) == 0) ||
+            (strlen(groups[i].alias) == len && strncasecmp(groups[i].alias, name, len) == 0)) {
+            *out = groups[i].id;
+            return 0;
+        }
+    }
+    return SDTLS_ERR_UNSUPPORTED;
+}

@@ -1,0 +1,150 @@
+#include "record.h"
+
+int sdtls__cipher_init(sdtls__cipher *c, uint16_t epoch, sdtls_aead_id id, const uint8_t *key,
+                       const uint8_t *iv, int encrypt)
+{
+    sdtls__cipher_clear(c);
+    c->epoch = epoch;
+    c->aead_id = id;
+    c->tag_len = sdtls__aead_tag_len(id);
+    c->explicit_nonce = id == SDTLS_AEAD_CHACHA20_POLY1305 ? 0 : 8;
+    memcpy(c->iv, iv, c->explicit_nonce ? 4 : 12);
+    return sdtls__aead_new(id, key, encrypt, &c->aead);
+}
+
+void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch)
+{
+    sdtls__cipher_clear(c);
+    c->epoch = epoch;
+}
+
+void sdtls__cipher_clear(sdtls__cipher *c)
+{
+    sdtls__aead_free(c->aead);
+    sdtls__wipe(c, sizeof(*c));
+    c->aead = NULL;
+}
+
+size_t sdtls__cipher_overhead(const sdtls__cipher *c)
+{
+    return SDTLS_REC_HDR_LEN + (c->aead ? c->explicit_nonce + c->tag_len : 0);
+}
+
+int sdtls__rec_next(sdtls_rd *dgram, sdtls__rec *rec)
+{
+    sdtls_rd r = *dgram;
+    const uint8_t *hdr;
+    uint16_t len;
+    if (sdtls_rd_take(&r, SDTLS_REC_HDR_LEN, &hdr) != 0) {
+        return SDTLS_DROP;
+    }
+    sdtls_rd h = sdtls_rd_init(hdr, SDTLS_REC_HDR_LEN);
+    if (sdtls_rd_u8(&h, &rec->type) != 0 || sdtls_rd_u16(&h, &rec->version) != 0 ||
+        sdtls_rd_u16(&h, &rec->epoch) != 0 || sdtls_rd_u48(&h, &rec->seq) != 0 ||
+        sdtls_rd_u16(&h, &len) != 0) {
+        return SDTLS_DROP;
+    }
+    /* RFC 6347 4.1.2.7: a length beyond the datagram invalidates the rest of it. */
+    if (len > SDTLS_MAX_CIPHERTEXT || sdtls_rd_take(&r, len, &rec->payload) != 0) {
+        return SDTLS_DROP;
+    }
+    rec->hdr = hdr;
+    rec->len = len;
+    *dgram = r;
+    return 0;
+}
+
+static void make_nonce(const sdtls__cipher *c, uint64_t rn, const uint8_t *explicit_nonce,
+                       uint8_t nonce[12])
+{
+    if (c->explicit_nonce) {
+        memcpy(nonce, c->iv, 4);
+        memcpy(nonce + 4, explicit_nonce, 8);
+        return;
+    }
+    memcpy(nonce, c->iv, 12);
+    for (int i = 0; i < 8; i++) {
+        nonce[4 + i] ^= (uint8_t)(rn >> (8 * (7 - i)));
+    }
+}
+
+static void make_aad(uint64_t rn, uint8_t type, uint16_t version, size_t len, uint8_t aad[13])
+{
+    for (int i = 0; i < 8; i++) {
+        aad[i] = (uint8_t)(rn >> (8 * (7 - i)));
+    }
+    aad[8] = type;
+    sdtls_put_u16(aad + 9, version);
+    sdtls_put_u16(aad + 11, (uint16_t)len);
+}
+
+int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
+                    size_t len, sdtls_wr *w)
+{
+    if (len > SDTLS_MAX_PLAINTEXT) {
+        return SDTLS_ERR_ARG;
+    }
+    if (c->next_seq > SDTLS_SEQ_MAX) {
+        return SDTLS_ERR_STATE;
+    }
+    size_t body = len + (c->aead ? c->explicit_nonce + c->tag_len : 0);
+    uint8_t *p = sdtls_wr_reserve(w, SDTLS_REC_HDR_LEN + body);
+    if (p == NULL) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    uint64_t seq = c->next_seq;
+    uint64_t rn = ((uint64_t)c->epoch << 48) | seq;
+    p[0] = type;
+    sdtls_put_u16(p + 1, version);
+    sdtls_put_u16(p + 3, c->epoch);
+    sdtls_put_u48(p + 5, seq);
+    sdtls_put_u16(p + 11, (uint16_t)body);
+    uint8_t *out = p + SDTLS_REC_HDR_LEN;
+    if (c->aead == NULL) {
+        memmove(out, pt, len);
+    } else {
+        uint8_t nonce[12], aad[13];
+        for (size_t i = 0; i < c->explicit_nonce; i++) {
+            out[i] = (uint8_t)(rn >> (8 * (7 - i)));
+        }
+        make_nonce(c, rn, out, nonce);
+        make_aad(rn, type, version, len, aad);
+        int rc = sdtls__aead_seal(c->aead, nonce, aad, sizeof(aad), pt, len,
+                                  out + c->explicit_nonce);
+        if (rc != 0) {
+            w->len -= SDTLS_REC_HDR_LEN + body;
+            return SDTLS_ERR_CRYPTO;
+        }
+    }
+    c->next_seq++;
+    return 0;
+}
+
+int sdtls__rec_open(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_t *out_len)
+{
+    if (c->aead == NULL) {
+        if (rec->len > SDTLS_MAX_PLAINTEXT) {
+            return SDTLS_DROP;
+        }
+        memmove(out, rec->payload, rec->len);
+        *out_len = rec->len;
+        return 0;
+    }
+    if (rec->len < c->explicit_nonce + c->tag_len) {
+        return SDTLS_DROP;
+    }
+    size_t pt_len = rec->len - c->explicit_nonce - c->tag_len;
+    if (pt_len > SDTLS_MAX_PLAINTEXT) {
+        return SDTLS_DROP;
+    }
+    uint64_t rn = ((uint64_t)rec->epoch << 48) | rec->seq;
+    uint8_t nonce[12], aad[13];
+    make_nonce(c, rn, rec->payload, nonce);
+    make_aad(rn, rec->type, rec->version, pt_len, aad);
+    if (sdtls__aead_open(c->aead, nonce, aad, sizeof(aad), rec->payload + c->explicit_nonce,
+                         pt_len + c->tag_len, out) != 0) {
+        return SDTLS_DROP;
+    }
+    *out_len = pt_len;
+    return 0;
+}

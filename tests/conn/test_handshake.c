@@ -1,0 +1,229 @@
+/* Full handshakes between two sdtls endpoints over a clean in-memory link. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "link.h"
+#include "testutil.h"
+
+static const uint8_t client_addr[] = {127, 0, 0, 1, 0x30, 0x39};
+
+typedef struct pair {
+    sdtls_config *ccfg, *scfg;
+    sdtls_conn *c, *s;
+    uint64_t rng_c, rng_s;
+    link l;
+} pair;
+
+static void log_line(void *user, sdtls_log_level level, const char *msg)
+{
+    fprintf(stderr, "  [%s] %s\n", (const char *)user, msg);
+}
+
+static void pair_setup(pair *p, sdtls_key_type key, const char *suite, const char *group)
+{
+    memset(p, 0, sizeof(*p));
+    p->rng_c = 0x1234567;
+    p->rng_s = 0x7654321;
+    assert_int_equal(sdtls_config_new(&p->ccfg, NULL), 0);
+    assert_int_equal(sdtls_config_new(&p->scfg, NULL), 0);
+    assert_int_equal(sdtls_config_set_rng(p->ccfg, tu_rng, &p->rng_c), 0);
+    assert_int_equal(sdtls_config_set_rng(p->scfg, tu_rng, &p->rng_s), 0);
+    if (getenv("SDTLS_TEST_LOG") != NULL) {
+        assert_int_equal(sdtls_config_set_log(p->ccfg, SDTLS_LOG_DEBUG, log_line, "client"), 0);
+        assert_int_equal(sdtls_config_set_log(p->scfg, SDTLS_LOG_DEBUG, log_line, "server"), 0);
+    }
+    assert_int_equal(sdtls_config_generate_cert(p->scfg, key, "server"), 0);
+    char fp[200];
+    assert_int_equal(sdtls_config_get_fingerprint(p->scfg, "sha-256", fp, sizeof(fp)), 0);
+    assert_int_equal(sdtls_config_set_verify(p->ccfg, SDTLS_VERIFY_FINGERPRINT), 0);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p->ccfg, fp), 0);
+    if (suite != NULL) {
+        assert_int_equal(sdtls_config_set_ciphers(p->ccfg, suite), 0);
+    }
+    if (group != NULL) {
+        assert_int_equal(sdtls_config_set_groups(p->ccfg, group), 0);
+    }
+}
+
+static void pair_connect(pair *p, uint64_t seed)
+{
+    assert_int_equal(sdtls_conn_new(p->ccfg, SDTLS_ROLE_CLIENT, NULL, 0, &p->c), 0);
+    assert_int_equal(
+        sdtls_conn_new(p->scfg, SDTLS_ROLE_SERVER, client_addr, sizeof(client_addr), &p->s), 0);
+    link_init(&p->l, seed, p->c, p->s);
+}
+
+static void pair_teardown(pair *p)
+{
+    sdtls_conn_free(p->c);
+    sdtls_conn_free(p->s);
+    sdtls_config_free(p->ccfg);
+    sdtls_config_free(p->scfg);
+}
+
+static void exchange_data(pair *p)
+{
+    assert_int_equal(link_write(&p->l, 0, "hello server", 12), 0);
+    assert_int_equal(link_write(&p->l, 1, "hello client", 12), 0);
+    link_run_for(&p->l, 100);
+    assert_int_equal(p->l.rx_len[1], 12);
+    assert_memory_equal(p->l.rx[1], "hello server", 12);
+    assert_int_equal(p->l.rx_len[0], 12);
+    assert_memory_equal(p->l.rx[0], "hello client", 12);
+}
+
+static void run_suite(sdtls_key_type key, const char *suite, const char *group)
+{
+    pair p;
+    pair_setup(&p, key, suite, group);
+    pair_connect(&p, 1);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_string_equal(sdtls_conn_cipher_name(p.c), suite);
+    assert_string_equal(sdtls_conn_cipher_name(p.s), suite);
+    if (group != NULL) {
+        assert_string_equal(sdtls_conn_group_name(p.c), group);
+    }
+    exchange_data(&p);
+    /* Both sides derive the same exporter output. */
+    uint8_t a[32], b[32];
+    assert_int_equal(sdtls_conn_export(p.c, "EXPERIMENTAL test", NULL, 0, a, sizeof(a)), 0);
+    assert_int_equal(sdtls_conn_export(p.s, "EXPERIMENTAL test", NULL, 0, b, sizeof(b)), 0);
+    assert_memory_equal(a, b, sizeof(a));
+    assert_int_equal(sdtls_conn_handshake_rtx(p.c), 0);
+    pair_teardown(&p);
+}
+
+static void test_ecdsa_aes128(void **state)
+{
+    run_suite(SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "x25519");
+}
+static void test_ecdsa_aes256_p384(void **state)
+{
+    run_suite(SDTLS_KEY_EC_P384, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "secp384r1");
+}
+static void test_ecdsa_chacha_p256(void **state)
+{
+    run_suite(SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "secp256r1");
+}
+static void test_ed25519(void **state)
+{
+    run_suite(SDTLS_KEY_ED25519, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "x25519");
+}
+static void test_rsa_suites(void **state)
+{
+    run_suite(SDTLS_KEY_RSA2048, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "x25519");
+    run_suite(SDTLS_KEY_RSA2048, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "secp256r1");
+    run_suite(SDTLS_KEY_RSA2048, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "x25519");
+}
+
+static void test_mutual_auth(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_generate_cert(p.ccfg, SDTLS_KEY_EC_P256, "client"), 0);
+    char fp[200];
+    assert_int_equal(sdtls_config_get_fingerprint(p.ccfg, "sha-256", fp, sizeof(fp)), 0);
+    assert_int_equal(sdtls_config_set_client_auth(p.scfg, 1, 1), 0);
+    assert_int_equal(sdtls_config_set_verify(p.scfg, SDTLS_VERIFY_FINGERPRINT), 0);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.scfg, fp), 0);
+    pair_connect(&p, 2);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    char got[200];
+    assert_int_equal(sdtls_conn_peer_fingerprint(p.s, got, sizeof(got)), 0);
+    assert_string_equal(got, fp);
+    exchange_data(&p);
+    pair_teardown(&p);
+}
+
+static void test_client_cert_required_missing(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_client_auth(p.scfg, 1, 1), 0);
+    assert_int_equal(sdtls_config_set_verify(p.scfg, SDTLS_VERIFY_NONE), 0);
+    pair_connect(&p, 3);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
+    assert_int_equal(p.l.err[0], SDTLS_ERR_PEER_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
+    pair_teardown(&p);
+}
+
+static void test_wrong_fingerprint(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(
+                         p.ccfg, "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"),
+                     0);
+    pair_connect(&p, 4);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[0], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_BAD_CERTIFICATE));
+    assert_int_equal(p.l.err[1], SDTLS_ERR_PEER_ALERT(SDTLS_ALERT_BAD_CERTIFICATE));
+    assert_int_equal(p.l.rx_len[1], 0);
+    pair_teardown(&p);
+}
+
+static void test_no_shared_suite(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", NULL);
+    pair_connect(&p, 5);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
+    pair_teardown(&p);
+}
+
+static void test_small_mtu_fragments(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_RSA2048, NULL, NULL);
+    assert_int_equal(sdtls_config_set_mtu(p.scfg, 300), 0);
+    assert_int_equal(sdtls_config_set_mtu(p.ccfg, 300), 0);
+    pair_connect(&p, 6);
+    p.l.dir[0].imp.mtu = 300;
+    p.l.dir[1].imp.mtu = 300;
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    exchange_data(&p);
+    pair_teardown(&p);
+}
+
+static void test_close_notify(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    pair_connect(&p, 7);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(sdtls_conn_close(p.c), 0);
+    link_run_for(&p.l, 100);
+    assert_true(p.l.closed[1]);
+    assert_true(p.l.closed[0]);
+    assert_true(sdtls_conn_is_closed(p.c));
+    assert_true(sdtls_conn_is_closed(p.s));
+    pair_teardown(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ecdsa_aes128),
+        cmocka_unit_test(test_ecdsa_aes256_p384),
+        cmocka_unit_test(test_ecdsa_chacha_p256),
+        cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_rsa_suites),
+        cmocka_unit_test(test_mutual_auth),
+        cmocka_unit_test(test_client_cert_required_missing),
+        cmocka_unit_test(test_wrong_fingerprint),
+        cmocka_unit_test(test_no_shared_suite),
+        cmocka_unit_test(test_small_mtu_fragments),
+        cmocka_unit_test(test_close_notify),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,708 @@
+/* Command-line parsing, config building and reporting shared by client and server. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Fingerprint text: "sha-256 " + 32 * "XX:" fits in 104 bytes; sha-512 needs 200. */
+#define FP_CAP 200
+
+volatile sig_atomic_t cli_stop = 0;
+
+void cli_usage(FILE *f)
+{
+    fputs(
+        "usage:\n"
+        "  sdtls server [--listen ADDR:PORT] (--cert FILE --key FILE | --generate-cert [ec|rsa])\n"
+        "               [--ca FILE] [--require-client-cert] [--verify-fingerprint FP]\n"
+        "               [--echo] [--once] [--no-cookie] [--max-sessions N] [COMMON]\n"
+        "  sdtls client ADDR:PORT (--ca FILE | --verify-fingerprint FP | --insecure)\n"
+        "               [--cert FILE --key FILE | --generate-cert] [--servername NAME] "
+        "[COMMON]\n"
+        "  sdtls keygen [--type ec|rsa|ed25519] --cert FILE --key FILE\n"
+        "  sdtls fingerprint FILE\n"
+        "  sdtls --version\n"
+        "\n"
+        "COMMON: [--ciphers LIST] [--groups LIST] [--mtu N] [--keylog FILE]\n"
+        "        [--export-keying-material LABEL:LEN] [-v|-vv]\n"
+        "\n"
+        "ADDR:PORT is 127.0.0.1:4433, [::1]:4433 or localhost:4433; the server listens on\n"
+        "127.0.0.1:4433 by default, port 0 picks a free port. FP is \"sha-256 AB:CD:...\".\n"
+        "The client sends each stdin line as one record and prints received records on\n"
+        "stdout. SSLKEYLOGFILE is honoured when --keylog is not given.\n"
+        "Exit status: 0 success, 1 failure, 2 usage error.\n",
+        f);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+int cli_install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: poll() must return EINTR so the loops see the flag at once. */
+    sa.sa_flags = 0;
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+        return -1;
+    }
+    /* A closed stdout must be an error we report, not a silent death. */
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Parsing
+ * ---------------------------------------------------------------------------------------- */
+
+enum { ROLE_CLIENT = 1, ROLE_SERVER = 2, ROLE_BOTH = 3 };
+enum { ARG_NONE = 0, ARG_REQUIRED = 1, ARG_KEYTYPE = 2 };
+
+enum {
+    OPT_LISTEN,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_GENERATE_CERT,
+    OPT_CA,
+    OPT_REQUIRE_CLIENT_CERT,
+    OPT_VERIFY_FINGERPRINT,
+    OPT_ECHO,
+    OPT_ONCE,
+    OPT_CIPHERS,
+    OPT_GROUPS,
+    OPT_MTU,
+    OPT_NO_COOKIE,
+    OPT_KEYLOG,
+    OPT_EKM,
+    OPT_INSECURE,
+    OPT_SERVERNAME,
+    OPT_MAX_SESSIONS,
+    OPT_VERBOSE,
+};
+
+typedef struct opt_def {
+    const char *name;
+    int arg;
+    int roles;
+    int id;
+} opt_def;
+
+static const opt_def opt_defs[] = {
+    {"--listen", ARG_REQUIRED, ROLE_SERVER, OPT_LISTEN},
+    {"--cert", ARG_REQUIRED, ROLE_BOTH, OPT_CERT},
+    {"--key", ARG_REQUIRED, ROLE_BOTH, OPT_KEY},
+    {"--generate-cert", ARG_KEYTYPE, ROLE_BOTH, OPT_GENERATE_CERT},
+    {"--ca", ARG_REQUIRED, ROLE_BOTH, OPT_CA},
+    {"--require-client-cert", ARG_NONE, ROLE_SERVER, OPT_REQUIRE_CLIENT_CERT},
+    {"--verify-fingerprint", ARG_REQUIRED, ROLE_BOTH, OPT_VERIFY_FINGERPRINT},
+    {"--echo", ARG_NONE, ROLE_SERVER, OPT_ECHO},
+    {"--once", ARG_NONE, ROLE_SERVER, OPT_ONCE},
+    {"--ciphers", ARG_REQUIRED, ROLE_BOTH, OPT_CIPHERS},
+    {"--groups", ARG_REQUIRED, ROLE_BOTH, OPT_GROUPS},
+    {"--mtu", ARG_REQUIRED, ROLE_BOTH, OPT_MTU},
+    {"--no-cookie", ARG_NONE, ROLE_SERVER, OPT_NO_COOKIE},
+    {"--keylog", ARG_REQUIRED, ROLE_BOTH, OPT_KEYLOG},
+    {"--export-keying-material", ARG_REQUIRED, ROLE_BOTH, OPT_EKM},
+    {"--insecure", ARG_NONE, ROLE_CLIENT, OPT_INSECURE},
+    {"--servername", ARG_REQUIRED, ROLE_CLIENT, OPT_SERVERNAME},
+    {"--max-sessions", ARG_REQUIRED, ROLE_SERVER, OPT_MAX_SESSIONS},
+    {"--verbose", ARG_NONE, ROLE_BOTH, OPT_VERBOSE},
+};
+
+static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    cli_usage(stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* Key type name for --generate-cert and keygen --type; -1 if unknown. */
+static int parse_key_type(const char *s, sdtls_key_type *out)
+{
+    if (strcmp(s, "ec") == 0 || strcmp(s, "p256") == 0 || strcmp(s, "ecdsa") == 0) {
+        *out = SDTLS_KEY_EC_P256;
+    } else if (strcmp(s, "p384") == 0) {
+        *out = SDTLS_KEY_EC_P384;
+    } else if (strcmp(s, "rsa") == 0) {
+        *out = SDTLS_KEY_RSA2048;
+    } else if (strcmp(s, "ed25519") == 0) {
+        *out = SDTLS_KEY_ED25519;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_key_type(const char *s, sdtls_key_type *out)
+{
+    return parse_key_type(s, out);
+}
+
+/* Decimal size in [min, max]; -1 if not. */
+static int parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (s[0] < '0' || s[0] > '9') {
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+/* LABEL:LEN, split at the last colon (labels such as "EXTRACTOR-dtls_srtp" have none, but
+ * a label with a colon still works). */
+static int parse_ekm(const char *s, cli_opts *o)
+{
+    const char *colon = strrchr(s, ':');
+    size_t label_len;
+
+    if (colon == NULL || colon == s) {
+        return -1;
+    }
+    label_len = (size_t)(colon - s);
+    if (label_len >= sizeof(o->ekm_label)) {
+        return -1;
+    }
+    if (parse_size(colon + 1, 1, CLI_EKM_MAX_LEN, &o->ekm_len) != 0) {
+        return -1;
+    }
+    memcpy(o->ekm_label, s, label_len);
+    o->ekm_label[label_len] = '\0';
+    o->has_ekm = 1;
+    return 0;
+}
+
+static int apply_opt(const opt_def *d, const char *val, cli_opts *o)
+{
+    switch (d->id) {
+    case OPT_LISTEN:
+        o->addr = val;
+        break;
+    case OPT_CERT:
+        o->cert = val;
+        break;
+    case OPT_KEY:
+        o->key = val;
+        break;
+    case OPT_GENERATE_CERT:
+        o->generate_cert = 1;
+        if (val != NULL && parse_key_type(val, &o->gen_type) != 0) {
+            return usage_error("--generate-cert: unknown key type '%s' (ec, rsa)", val);
+        }
+        break;
+    case OPT_CA:
+        o->ca = val;
+        break;
+    case OPT_REQUIRE_CLIENT_CERT:
+        o->require_client_cert = 1;
+        break;
+    case OPT_VERIFY_FINGERPRINT:
+        o->fingerprint = val;
+        break;
+    case OPT_ECHO:
+        o->echo = 1;
+        break;
+    case OPT_ONCE:
+        o->once = 1;
+        break;
+    case OPT_CIPHERS:
+        o->ciphers = val;
+        break;
+    case OPT_GROUPS:
+        o->groups = val;
+        break;
+    case OPT_MTU:
+        if (parse_size(val, 1, 65535, &o->mtu) != 0) {
+            return usage_error("--mtu: '%s' is not a datagram size", val);
+        }
+        o->has_mtu = 1;
+        break;
+    case OPT_NO_COOKIE:
+        o->no_cookie = 1;
+        break;
+    case OPT_KEYLOG:
+        o->keylog = val;
+        break;
+    case OPT_EKM:
+        if (parse_ekm(val, o) != 0) {
+            return usage_error("--export-keying-material: expected LABEL:LEN (LEN 1..1024), "
+                               "got '%s'",
+                               val);
+        }
+        break;
+    case OPT_INSECURE:
+        o->insecure = 1;
+        break;
+    case OPT_SERVERNAME:
+        o->servername = val;
+        break;
+    case OPT_MAX_SESSIONS:
+        if (parse_size(val, 1, 100000, &o->max_sessions) != 0) {
+            return usage_error("--max-sessions: '%s' is not a count in 1..100000", val);
+        }
+        break;
+    case OPT_VERBOSE:
+        o->verbose++;
+        break;
+    default:
+        return usage_error("internal: unhandled option %s", d->name);
+    }
+    return 0;
+}
+
+/* -v, -vv, -vvv. Returns the count, or 0 if `a` is not of that form. */
+static int verbose_flags(const char *a)
+{
+    int n = 0;
+
+    if (a[0] != '-' || a[1] != 'v') {
+        return 0;
+    }
+    for (a++; *a == 'v'; a++) {
+        n++;
+    }
+    return *a == '\0' ? n : 0;
+}
+
+int cli_parse(int argc, char **argv, int is_server, cli_opts *o)
+{
+    int role = is_server ? ROLE_SERVER : ROLE_CLIENT;
+    int only_positional = 0;
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    o->is_server = is_server;
+    o->gen_type = SDTLS_KEY_EC_P256;
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const opt_def *d = NULL;
+        const char *val = NULL;
+        size_t name_len;
+        size_t k;
+        int rc;
+
+        if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (is_server) {
+                return usage_error("unexpected argument '%s'", a);
+            }
+            if (o->addr != NULL) {
+                return usage_error("unexpected argument '%s' (one ADDR:PORT only)", a);
+            }
+            o->addr = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if (verbose_flags(a) > 0) {
+            o->verbose += verbose_flags(a);
+            continue;
+        }
+        name_len = strcspn(a, "=");
+        for (k = 0; k < sizeof(opt_defs) / sizeof(opt_defs[0]); k++) {
+            if (strlen(opt_defs[k].name) == name_len &&
+                strncmp(opt_defs[k].name, a, name_len) == 0) {
+                d = &opt_defs[k];
+                break;
+            }
+        }
+        if (d == NULL) {
+            return usage_error("unknown option '%s'", a);
+        }
+        if ((d->roles & role) == 0) {
+            return usage_error(is_server ? "option '%s' is for the client only"
+                                         : "option '%s' is for the server only",
+                               d->name);
+        }
+        if (a[name_len] == '=') {
+            if (d->arg == ARG_NONE) {
+                return usage_error("option '%s' takes no value", d->name);
+            }
+            val = a + name_len + 1;
+        } else if (d->arg == ARG_REQUIRED) {
+            if (i + 1 >= argc) {
+                return usage_error("option '%s' needs a value", d->name);
+            }
+            val = argv[++i];
+        } else if (d->arg == ARG_KEYTYPE && i + 1 < argc && argv[i + 1][0] != '-') {
+            sdtls_key_type t;
+
+            /* Optional value: only a key type name is taken, an address is not. */
+            if (parse_key_type(argv[i + 1], &t) == 0) {
+                val = argv[++i];
+            }
+        }
+        rc = apply_opt(d, val, o);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    if ((o->cert == NULL) != (o->key == NULL)) {
+        return usage_error("%s", "--cert and --key go together");
+    }
+    if (o->cert != NULL && o->generate_cert) {
+        return usage_error("%s", "use either --cert/--key or --generate-cert");
+    }
+    if (is_server) {
+        if (o->cert == NULL && !o->generate_cert) {
+            return usage_error("%s", "the server needs --cert FILE --key FILE or --generate-cert");
+        }
+        if (o->ca != NULL && o->fingerprint != NULL) {
+            return usage_error("%s", "use either --ca or --verify-fingerprint");
+        }
+        if (o->addr == NULL) {
+            o->addr = "127.0.0.1:4433";
+        }
+    } else {
+        int modes = (o->ca != NULL) + (o->fingerprint != NULL) + (o->insecure != 0);
+
+        if (o->addr == NULL) {
+            return usage_error("%s", "the client needs the server ADDR:PORT");
+        }
+        if (modes == 0) {
+            return usage_error("%s", "choose how to verify the server: --ca FILE, "
+                                     "--verify-fingerprint \"sha-256 XX:...\" or --insecure");
+        }
+        if (modes > 1) {
+            return usage_error("%s", "use only one of --ca, --verify-fingerprint, --insecure");
+        }
+        if (o->generate_cert && o->gen_type != SDTLS_KEY_EC_P256) {
+            /* The client generates EC keys only, as documented. */
+            o->gen_type = SDTLS_KEY_EC_P256;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Config
+ * ---------------------------------------------------------------------------------------- */
+
+static void log_hook(void *user, sdtls_log_level level, const char *msg)
+{
+    const cli_ctx *ctx = user;
+    uint64_t now = sdtls_udp_now_ms();
+    uint64_t t = now >= ctx->start_ms ? now - ctx->start_ms : 0;
+
+    (void)level;
+    fprintf(stderr, "[+%llu.%03llus] %s\n", (unsigned long long)(t / 1000),
+            (unsigned long long)(t % 1000), msg);
+    fflush(stderr);
+}
+
+static void keylog_hook(void *user, const char *line)
+{
+    cli_ctx *ctx = user;
+
+    if (ctx->keylog == NULL) {
+        return;
+    }
+    if (fprintf(ctx->keylog, "%s\n", line) < 0 || fflush(ctx->keylog) != 0) {
+        fprintf(stderr, "warning: cannot write the key log: %s\n", strerror(errno));
+    }
+}
+
+void cli_ctx_close(cli_ctx *ctx)
+{
+    if (ctx->keylog != NULL) {
+        (void)fclose(ctx->keylog);
+        ctx->keylog = NULL;
+    }
+}
+
+/* Report a failed config call; usage errors for values given on the command line. */
+static int cfg_fail(const char *what, int err, int code)
+{
+    fprintf(stderr, "error: %s: %s\n", what, sdtls_strerror(err));
+    return code;
+}
+
+static int setup_verification(const cli_opts *o, sdtls_config *cfg)
+{
+    int rc;
+
+    if (o->ca != NULL) {
+        rc = sdtls_config_set_ca_file(cfg, o->ca);
+        if (rc != 0) {
+            fprintf(stderr, "error: --ca %s: %s\n", o->ca, sdtls_strerror(rc));
+            return CLI_EXIT_FAIL;
+        }
+        rc = sdtls_config_set_verify(cfg, SDTLS_VERIFY_CA);
+    } else if (o->fingerprint != NULL) {
+        rc = sdtls_config_set_peer_fingerprint(cfg, o->fingerprint);
+        if (rc != 0) {
+            fprintf(stderr, "error: --verify-fingerprint '%s': %s (expected \"sha-256 XX:...\")\n",
+                    o->fingerprint, sdtls_strerror(rc));
+            return CLI_EXIT_USAGE;
+        }
+        rc = sdtls_config_set_verify(cfg, SDTLS_VERIFY_FINGERPRINT);
+    } else {
+        /* Client: --insecure. Server: any client certificate, or none asked. */
+        rc = sdtls_config_set_verify(cfg, SDTLS_VERIFY_NONE);
+    }
+    if (rc != 0) {
+        return cfg_fail("sdtls_config_set_verify", rc, CLI_EXIT_FAIL);
+    }
+    if (o->is_server) {
+        int want = o->ca != NULL || o->fingerprint != NULL || o->require_client_cert;
+
+        rc = sdtls_config_set_client_auth(cfg, want, want);
+        if (rc != 0) {
+            return cfg_fail("sdtls_config_set_client_auth", rc, CLI_EXIT_FAIL);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+static int setup_certificate(const cli_opts *o, sdtls_config *cfg)
+{
+    int rc;
+
+    if (o->cert != NULL) {
+        rc = sdtls_config_load_cert_files(cfg, o->cert, o->key);
+        if (rc != 0) {
+            fprintf(stderr, "error: cannot load --cert %s / --key %s: %s\n", o->cert, o->key,
+                    sdtls_strerror(rc));
+            return CLI_EXIT_FAIL;
+        }
+    } else if (o->generate_cert) {
+        rc = sdtls_config_generate_cert(cfg, o->gen_type, NULL);
+        if (rc != 0) {
+            return cfg_fail("cannot generate a certificate", rc, CLI_EXIT_FAIL);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+static int setup_policy(const cli_opts *o, sdtls_config *cfg)
+{
+    int rc;
+
+    if (o->ciphers != NULL && (rc = sdtls_config_set_ciphers(cfg, o->ciphers)) != 0) {
+        fprintf(stderr, "error: --ciphers '%s': %s\n", o->ciphers, sdtls_strerror(rc));
+        return CLI_EXIT_USAGE;
+    }
+    if (o->groups != NULL && (rc = sdtls_config_set_groups(cfg, o->groups)) != 0) {
+        fprintf(stderr, "error: --groups '%s': %s\n", o->groups, sdtls_strerror(rc));
+        return CLI_EXIT_USAGE;
+    }
+    if (o->has_mtu && (rc = sdtls_config_set_mtu(cfg, o->mtu)) != 0) {
+        fprintf(stderr, "error: --mtu %zu: %s (256..16384)\n", o->mtu, sdtls_strerror(rc));
+        return CLI_EXIT_USAGE;
+    }
+    if (o->no_cookie && (rc = sdtls_config_set_cookie(cfg, 0, 0)) != 0) {
+        return cfg_fail("--no-cookie", rc, CLI_EXIT_FAIL);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int setup_hooks(const cli_opts *o, cli_ctx *ctx, sdtls_config *cfg)
+{
+    const char *path = o->keylog;
+    int rc;
+
+    ctx->verbose = o->verbose;
+    if (o->verbose > 0) {
+        sdtls_log_level lvl = o->verbose >= 2 ? SDTLS_LOG_DEBUG : SDTLS_LOG_INFO;
+
+        rc = sdtls_config_set_log(cfg, lvl, log_hook, ctx);
+        if (rc != 0) {
+            return cfg_fail("sdtls_config_set_log", rc, CLI_EXIT_FAIL);
+        }
+    }
+    if (path == NULL) {
+        path = getenv("SSLKEYLOGFILE");
+        if (path != NULL && path[0] == '\0') {
+            path = NULL;
+        }
+    }
+    if (path != NULL) {
+        ctx->keylog = fopen(path, "a");
+        if (ctx->keylog == NULL) {
+            fprintf(stderr, "error: cannot open key log %s: %s\n", path, strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
+        rc = sdtls_config_set_keylog(cfg, keylog_hook, ctx);
+        if (rc != 0) {
+            return cfg_fail("sdtls_config_set_keylog", rc, CLI_EXIT_FAIL);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_build_config(const cli_opts *o, cli_ctx *ctx, sdtls_config **out)
+{
+    sdtls_config *cfg = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = sdtls_config_new(&cfg, NULL);
+    if (rc != 0) {
+        return cfg_fail("sdtls_config_new", rc, CLI_EXIT_FAIL);
+    }
+    /* Hooks first, so certificate loading and the rest can already log. */
+    rc = setup_hooks(o, ctx, cfg);
+    if (rc == CLI_EXIT_OK) {
+        rc = setup_certificate(o, cfg);
+    }
+    if (rc == CLI_EXIT_OK) {
+        rc = setup_verification(o, cfg);
+    }
+    if (rc == CLI_EXIT_OK) {
+        rc = setup_policy(o, cfg);
+    }
+    if (rc != CLI_EXIT_OK) {
+        sdtls_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Reporting
+ * ---------------------------------------------------------------------------------------- */
+
+void cli_print_own_fingerprint(const sdtls_config *cfg)
+{
+    char fp[FP_CAP];
+
+    if (sdtls_config_get_fingerprint(cfg, "sha-256", fp, sizeof(fp)) == 0) {
+        fprintf(stderr, "fingerprint: %s\n", fp);
+        fflush(stderr);
+    }
+}
+
+static int print_exporter(const sdtls_conn *c, const cli_opts *o)
+{
+    uint8_t buf[CLI_EKM_MAX_LEN];
+    size_t i;
+    int rc;
+
+    rc = sdtls_conn_export(c, o->ekm_label, NULL, 0, buf, o->ekm_len);
+    if (rc != 0) {
+        fprintf(stderr, "error: keying material exporter: %s\n", sdtls_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    fprintf(stderr, "exporter: %s ", o->ekm_label);
+    for (i = 0; i < o->ekm_len; i++) {
+        fprintf(stderr, "%02x", buf[i]);
+    }
+    fputs("\n", stderr);
+    fflush(stderr);
+    return 0;
+}
+
+int cli_print_handshake(const sdtls_udp_session *s, const cli_opts *o)
+{
+    const sdtls_conn *c = sdtls_udp_session_conn(s);
+    char fp[FP_CAP];
+
+    if (sdtls_conn_peer_fingerprint(c, fp, sizeof(fp)) != 0) {
+        snprintf(fp, sizeof(fp), "none");
+    }
+    fprintf(stderr, "handshake: %s %s group=%s peer=%s rtx=%lu ms=%llu\n",
+            sdtls_conn_version_name(c), sdtls_conn_cipher_name(c), sdtls_conn_group_name(c), fp,
+            (unsigned long)sdtls_conn_handshake_rtx(c),
+            (unsigned long long)sdtls_udp_session_handshake_ms(s));
+    fflush(stderr);
+    if (o->has_ekm) {
+        return print_exporter(c, o);
+    }
+    return 0;
+}
+
+void cli_stats_add(sdtls_stats *acc, const sdtls_stats *x)
+{
+    acc->dgrams_rx += x->dgrams_rx;
+    acc->records_rx += x->records_rx;
+    acc->records_tx += x->records_tx;
+    acc->dgrams_tx += x->dgrams_tx;
+    acc->drop_bad_mac += x->drop_bad_mac;
+    acc->drop_replay += x->drop_replay;
+    acc->drop_bad_epoch += x->drop_bad_epoch;
+    acc->drop_malformed += x->drop_malformed;
+    acc->drop_over_budget += x->drop_over_budget;
+    acc->rtx_flights += x->rtx_flights;
+    acc->rtx_records += x->rtx_records;
+    acc->app_bytes_rx += x->app_bytes_rx;
+    acc->app_bytes_tx += x->app_bytes_tx;
+}
+
+void cli_print_stats(const sdtls_stats *st, const sdtls_udp_stats *ds)
+{
+    fprintf(stderr,
+            "stats: dgrams_rx=%llu dgrams_tx=%llu records_rx=%llu records_tx=%llu "
+            "app_bytes_rx=%llu app_bytes_tx=%llu rtx_flights=%llu rtx_records=%llu\n",
+            (unsigned long long)st->dgrams_rx, (unsigned long long)st->dgrams_tx,
+            (unsigned long long)st->records_rx, (unsigned long long)st->records_tx,
+            (unsigned long long)st->app_bytes_rx, (unsigned long long)st->app_bytes_tx,
+            (unsigned long long)st->rtx_flights, (unsigned long long)st->rtx_records);
+    fprintf(stderr,
+            "stats: drop_bad_mac=%llu drop_replay=%llu drop_bad_epoch=%llu "
+            "drop_malformed=%llu drop_over_budget=%llu\n",
+            (unsigned long long)st->drop_bad_mac, (unsigned long long)st->drop_replay,
+            (unsigned long long)st->drop_bad_epoch, (unsigned long long)st->drop_malformed,
+            (unsigned long long)st->drop_over_budget);
+    if (ds != NULL) {
+        fprintf(stderr,
+                "driver: dgrams_rx=%llu dgrams_tx=%llu screened=%llu hvr_sent=%llu "
+                "accepted=%llu ignored=%llu table_full=%llu tx_errors=%llu closed=%llu "
+                "failed=%llu\n",
+                (unsigned long long)ds->dgrams_rx, (unsigned long long)ds->dgrams_tx,
+                (unsigned long long)ds->screened, (unsigned long long)ds->hvr_sent,
+                (unsigned long long)ds->accepted, (unsigned long long)ds->ignored,
+                (unsigned long long)ds->table_full, (unsigned long long)ds->tx_errors,
+                (unsigned long long)ds->closed, (unsigned long long)ds->failed);
+    }
+    fflush(stderr);
+}
+
+void cli_error(const char *what, int err)
+{
+    const char *detail = sdtls_udp_last_error();
+
+    if (err <= SDTLS_UDP_ERR_RESOLVE && err >= SDTLS_UDP_ERR_FULL && detail[0] != '\0') {
+        fprintf(stderr, "error: %s: %s (%s)\n", what, sdtls_udp_strerror(err), detail);
+    } else {
+        fprintf(stderr, "error: %s: %s\n", what, sdtls_udp_strerror(err));
+    }
+    fflush(stderr);
+}
+
+int cli_output(const uint8_t *data, size_t len)
+{
+    if (len > 0 && fwrite(data, 1, len, stdout) != len) {
+        return -1;
+    }
+    return fflush(stdout) == 0 ? 0 : -1;
+}
