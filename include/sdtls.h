@@ -154,8 +154,9 @@ typedef int (*sdtls_verify_fn)(void *user, const uint8_t *const *der, const size
                                size_t count);
 
 /* Create a config with safe defaults: all suites and groups, cookies on, EMS required,
- * MTU 1200, retransmission 1000 ms doubling to 60000 ms, 6 retransmissions of a flight
- * (7 sends in all), peer verification CA (set a mode explicitly for servers).
+ * MTU 1200, retransmission 1000 ms doubling to 60000 ms, 10 retransmissions of a flight
+ * (11 sends, about 5 minutes before SDTLS_ERR_TIMEOUT; enough for 30% loss in the loss
+ * sweep), peer verification CA (set a mode explicitly for servers).
  * `mem` may be NULL (malloc/free). Returns 0, SDTLS_ERR_ARG, SDTLS_ERR_NOMEM, SDTLS_ERR_CRYPTO. */
 SDTLS_API int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem);
 /* Free a config (NULL is fine). All its connections must be freed first. */

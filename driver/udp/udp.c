@@ -11,7 +11,10 @@
  *    loop until it reports nothing, bounded by DRAIN_MAX. After a fatal local-alert code the
  *    same drain sends the alert; the session is then reported FAILED and freed.
  *  - Events are pulled from the engine lazily (`has_events`), one per call, so an event's data
- *    view stays valid until the caller's next call on the endpoint. A session's first fatal
+ *    view stays valid until the caller's next call on the endpoint. The engine forgets DATA
+ *    events not yet pulled when the next datagram reaches the connection, so a read batch
+ *    stops at the first datagram that yields an event (kept in `stash`), and the socket is
+ *    read again only once every pending event has been delivered. A session's first fatal
  *    code is kept in `err` and reported after the engine's queued events, as the single
  *    terminal event. Terminal sessions are freed at the start of the next call.
  *  - The peer's close_notify is answered here with our own (sdtls_conn_close), unless we sent
@@ -78,6 +81,8 @@ struct sdtls_udp {
     uint8_t *tx;
     sdtls_udp_stats stats;
     int extra_ready;
+    int has_stash; /* `stash` holds an event pulled during a read batch */
+    sdtls_udp_event stash;
     /* Client: the resolved addresses and the one in use, until the server answers. */
     struct addrinfo *ai_list;
     struct addrinfo *ai_cur;
@@ -400,12 +405,15 @@ static void client_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, uint64_
     feed(s, dgram, len, now);
 }
 
+static int pull_event(sdtls_udp *u, uint64_t now, sdtls_udp_event *ev);
+
 static int read_batch(sdtls_udp *u)
 {
     int i;
 
     for (i = 0; i < RX_BATCH; i++) {
         sdtls_udp_addr from;
+        uint64_t now;
         ssize_t n;
 
         memset(&from, 0, sizeof(from));
@@ -436,10 +444,16 @@ static int read_batch(sdtls_udp *u)
             u->stats.ignored++;
             continue;
         }
+        now = sdtls_udp_now_ms();
         if (u->is_server) {
-            server_dgram(u, u->rx, (size_t)n, &from, sdtls_udp_now_ms());
+            server_dgram(u, u->rx, (size_t)n, &from, now);
         } else {
-            client_dgram(u, u->rx, (size_t)n, sdtls_udp_now_ms());
+            client_dgram(u, u->rx, (size_t)n, now);
+        }
+        /* Deliver what this datagram produced before feeding the next one. */
+        if (pull_event(u, now, &u->stash)) {
+            u->has_stash = 1;
+            return 0;
         }
     }
     return 0;
@@ -591,6 +605,11 @@ static int pull_event(sdtls_udp *u, uint64_t now, sdtls_udp_event *ev)
 {
     size_t i;
 
+    if (u->has_stash) {
+        u->has_stash = 0;
+        *ev = u->stash;
+        return 1;
+    }
     for (i = 0; i < u->max_sessions; i++) {
         size_t idx = (u->rr + i) % u->max_sessions;
         sdtls_udp_session *s = &u->sessions[idx];

@@ -75,7 +75,7 @@ int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem)
     cfg->mtu = 1200;
     cfg->timer.initial_ms = 1000;
     cfg->timer.max_ms = 60000;
-    cfg->timer.max_count = 6;
+    cfg->timer.max_count = 10;
     cfg->cookie_on = 1;
     cfg->cookie_lifetime_ms = 30000;
     cfg->require_ems = 1;

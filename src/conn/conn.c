@@ -258,7 +258,18 @@ static int on_handshake(sdtls_conn *c, const sdtls__rec *rec, const uint8_t *pt,
         return 0;
     }
     c->hs->now_ms = c->now_ms;
+    if (c->role == SDTLS_ROLE_SERVER && c->hs->state == S_WAIT_CH && rec->seq > c->wr0.next_seq) {
+        /* RFC 6347 4.2.1: a HelloVerifyRequest reuses the ClientHello's record sequence
+         * number; continuing from the ClientHello's keeps our numbers above it, so the
+         * client's replay window never sees one twice. */
+        c->wr0.next_seq = rec->seq;
+    }
+    int hvr_before = c->hs->hvr_count;
     int rc = sdtls__hs12_on_record(c->hs, pt, len);
+    if (c->hs->hvr_count != hvr_before) {
+        /* A stateless server numbers its HelloVerifyRequest independently of what follows. */
+        sdtls__replay_reset(&c->rd0.replay);
+    }
     if (rc == SDTLS_REASM_OLD) {
         maybe_resend(c);
         return 0;
@@ -308,7 +319,7 @@ static int on_alert(sdtls_conn *c, const sdtls__rec *rec, const uint8_t *pt, siz
         return 0;
     }
     /* Once keys are up, an unprotected alert could come from anyone. */
-    if (rec->epoch != c->rd_epoch) {
+    if (rec->epoch == 0 && c->rd_epoch == 1) {
         c->stats.drop_bad_epoch++;
         return 0;
     }
@@ -368,6 +379,11 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
     }
     if (rec->epoch == c->rd_epoch) {
         cs = c->rd_epoch == 0 ? &c->rd0 : &c->rd1;
+    } else if (rec->epoch == 1 && c->rd_epoch == 0 && rec->type == SDTLS_CT_ALERT &&
+               c->rd1.aead != NULL) {
+        /* The peer read our ChangeCipherSpec and aborts before sending its own: its alert is
+         * protected with keys we already have, so it can be authenticated now. */
+        cs = &c->rd1;
     } else if (rec->epoch == 1 && c->rd_epoch == 0 && c->hs != NULL && !from_future) {
         hold_future(c, rec);
         return 0;
@@ -466,7 +482,10 @@ int sdtls_conn_send(sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len, ui
     if (c->alert_pending) {
         uint8_t a[2] = {c->alert_level, c->alert_desc};
         sdtls_wr w = sdtls_wr_init(out, cap);
-        sdtls__cipher *cs = c->established ? &c->wr1 : &c->wr0;
+        /* After our ChangeCipherSpec the peer reads epoch 1 only. A client sends it with the
+         * keys (one flight); a server only in its final flight. */
+        int epoch1 = c->established || (c->role == SDTLS_ROLE_CLIENT && c->wr1.aead != NULL);
+        sdtls__cipher *cs = epoch1 ? &c->wr1 : &c->wr0;
         int rc = sdtls__rec_seal(cs, SDTLS_CT_ALERT, SDTLS_VERSION_DTLS12, a, 2, &w);
         if (rc != 0) {
             return rc;

@@ -115,8 +115,8 @@ int sdtls__hash(sdtls_hash_id h, const uint8_t *in, size_t len, uint8_t *out)
     return ok == 1 ? 0 : fail(SDTLS_ERR_CRYPTO);
 }
 
-int sdtls__hmac(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8_t *in,
-                size_t len, uint8_t *out)
+int sdtls__hmac(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
+                uint8_t *out)
 {
     return sdtls__hmac_v(h, key, key_len, &in, &len, 1, out);
 }
@@ -197,9 +197,9 @@ out:
 /* OpenSSL's TLS1-PRF keeps label + seed in a fixed buffer of this size (TLS1_PRF_MAXBUF). */
 #define PRF_SEED_MAX 1024
 
-int sdtls__tls12_prf(sdtls_hash_id h, const uint8_t *secret, size_t secret_len,
-                     const char *label, const uint8_t *seed1, size_t seed1_len,
-                     const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len)
+int sdtls__tls12_prf(sdtls_hash_id h, const uint8_t *secret, size_t secret_len, const char *label,
+                     const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2, size_t seed2_len,
+                     uint8_t *out, size_t out_len)
 {
     const char *name = md_name(h);
     if (name == NULL || label == NULL || out == NULL || out_len == 0 ||
@@ -221,19 +221,19 @@ int sdtls__tls12_prf(sdtls_hash_id h, const uint8_t *secret, size_t secret_len,
         OSSL_KDF_PARAM_SECRET, (void *)(secret != NULL ? secret : empty_buf), secret_len);
     params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)label, label_len);
     if (seed1_len != 0) {
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed1,
-                                                        seed1_len);
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed1, seed1_len);
     }
     if (seed2_len != 0) {
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed2,
-                                                        seed2_len);
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed2, seed2_len);
     }
     params[i] = OSSL_PARAM_construct_end();
     return kdf_run("TLS1-PRF", params, out, out_len);
 }
 
-int sdtls__hkdf_extract(sdtls_hash_id h, const uint8_t *salt, size_t salt_len,
-                        const uint8_t *ikm, size_t ikm_len, uint8_t *prk)
+int sdtls__hkdf_extract(sdtls_hash_id h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                        size_t ikm_len, uint8_t *prk)
 {
     const char *name = md_name(h);
     if (name == NULL || prk == NULL || (salt == NULL && salt_len != 0) ||
@@ -250,8 +250,8 @@ int sdtls__hkdf_extract(sdtls_hash_id h, const uint8_t *salt, size_t salt_len,
     /* RFC 5869 2.2: an absent salt is HashLen zeros, which is the same HMAC key as an empty
      * one (HMAC pads keys with zeros), so an empty salt is simply not passed. */
     if (salt_len != 0) {
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-                                                        salt_len);
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
     }
     params[i] = OSSL_PARAM_construct_end();
     return kdf_run("HKDF", params, prk, sdtls__hash_len(h));
@@ -273,8 +273,8 @@ int sdtls__hkdf_expand(sdtls_hash_id h, const uint8_t *prk, size_t prk_len, cons
     params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)name, 0);
     params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, prk_len);
     if (info_len != 0) {
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-                                                        info_len);
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
     }
     params[i] = OSSL_PARAM_construct_end();
     return kdf_run("HKDF", params, out, out_len);
@@ -392,8 +392,8 @@ void sdtls__aead_free(sdtls__aead *ctx)
 }
 
 /* Nonce, the plaintext length (CCM only) and the AAD: the common prefix of seal and open. */
-static int aead_start(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad,
-                      size_t aad_len, size_t len, const uint8_t *tag)
+static int aead_start(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                      size_t len, const uint8_t *tag)
 {
     int n;
     if (EVP_CipherInit_ex(ctx->ctx, NULL, NULL, NULL, nonce, -1) != 1) {
@@ -415,21 +415,22 @@ static int aead_start(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *
     return 0;
 }
 
-int sdtls__aead_seal(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad,
-                     size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+int sdtls__aead_seal(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t len, uint8_t *out)
 {
     if (ctx == NULL || nonce == NULL || out == NULL || (aad == NULL && aad_len != 0) ||
         (in == NULL && len != 0) || aad_len > INT_MAX || len > INT_MAX) {
         return SDTLS_ERR_ARG;
     }
     int n = 0, fn = 0;
+    uint8_t scratch[16];
     if (aead_start(ctx, nonce, aad, aad_len, len, NULL) != 0) {
         return fail(SDTLS_ERR_CRYPTO);
     }
     /* Non-NULL pointers even for empty data: CCM reads (NULL, 0) as "finalise" and would
      * never compute the tag. */
-    if (EVP_CipherUpdate(ctx->ctx, len != 0 ? out : (uint8_t *)empty_buf, &n,
-                         len != 0 ? in : empty_buf, (int)len) != 1 ||
+    if (EVP_CipherUpdate(ctx->ctx, len != 0 ? out : scratch, &n, len != 0 ? in : empty_buf,
+                         (int)len) != 1 ||
         EVP_CipherFinal_ex(ctx->ctx, out + n, &fn) != 1 || (size_t)n + (size_t)fn != len ||
         EVP_CIPHER_CTX_ctrl(ctx->ctx, EVP_CTRL_AEAD_GET_TAG, (int)ctx->tag_len, out + len) != 1) {
         return fail(SDTLS_ERR_CRYPTO);
@@ -437,8 +438,8 @@ int sdtls__aead_seal(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *a
     return 0;
 }
 
-int sdtls__aead_open(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad,
-                     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out)
+int sdtls__aead_open(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                     const uint8_t *in, size_t in_len, uint8_t *out)
 {
     if (ctx == NULL || nonce == NULL || in == NULL || (aad == NULL && aad_len != 0) ||
         in_len < ctx->tag_len || aad_len > INT_MAX || in_len > INT_MAX) {
@@ -449,10 +450,11 @@ int sdtls__aead_open(sdtls__aead *ctx, const uint8_t nonce[12], const uint8_t *a
         return SDTLS_ERR_ARG;
     }
     int n = 0, fn = 0;
+    uint8_t scratch[16];
     if (aead_start(ctx, nonce, aad, aad_len, len, in + len) != 0) {
         return fail(SDTLS_ERR_CRYPTO);
     }
-    uint8_t *dst = len != 0 ? out : (uint8_t *)empty_buf;
+    uint8_t *dst = len != 0 ? out : scratch;
     if (EVP_CipherUpdate(ctx->ctx, dst, &n, len != 0 ? in : empty_buf, (int)len) != 1 ||
         EVP_CipherFinal_ex(ctx->ctx, dst + n, &fn) != 1 || (size_t)n + (size_t)fn != len) {
         /* GCM and ChaCha20-Poly1305 release plaintext before the tag check fails: never
@@ -503,7 +505,8 @@ int sdtls__kex_new(sdtls_group_id g, sdtls__kex **out, uint8_t *pub, size_t pub_
                    size_t *pub_len)
 {
     size_t want_pub, secret_len;
-    if (out == NULL || pub == NULL || pub_len == NULL || group_sizes(g, &want_pub, &secret_len)) {
+    if (out == NULL || pub == NULL || pub_len == NULL ||
+        group_sizes(g, &want_pub, &secret_len) != 0) {
         return SDTLS_ERR_ARG;
     }
     *out = NULL;
@@ -526,8 +529,9 @@ int sdtls__kex_new(sdtls_group_id g, sdtls__kex **out, uint8_t *pub, size_t pub_
     } else {
         k->pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group_curve(g));
         /* The encoded public key of an EC key is the uncompressed point by default. */
-        if (k->pk == NULL || EVP_PKEY_get_octet_string_param(
-                                 k->pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, pub_cap, &n) != 1) {
+        if (k->pk == NULL ||
+            EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, pub_cap,
+                                            &n) != 1) {
             goto out;
         }
     }
@@ -666,8 +670,7 @@ static int ec_curve_nid(const EVP_PKEY *pk)
 {
     char name[80];
     size_t n = 0;
-    if (!EVP_PKEY_is_a(pk, "EC") ||
-        EVP_PKEY_get_group_name(pk, name, sizeof(name), &n) != 1) {
+    if (!EVP_PKEY_is_a(pk, "EC") || EVP_PKEY_get_group_name(pk, name, sizeof(name), &n) != 1) {
         ERR_clear_error();
         return NID_undef;
     }
@@ -772,8 +775,8 @@ int sdtls__sign(const sdtls__pkey *priv, sdtls_sig_scheme s, const uint8_t *msg,
 {
     const sig_row *row = sig_lookup(s);
     EVP_PKEY *pk = to_evp(priv);
-    if (row == NULL || pk == NULL || sig == NULL || sig_len == NULL ||
-        (msg == NULL && len != 0) || !sdtls__sig_fits_key(s, priv, 1)) {
+    if (row == NULL || pk == NULL || sig == NULL || sig_len == NULL || (msg == NULL && len != 0) ||
+        !sdtls__sig_fits_key(s, priv, 1)) {
         return SDTLS_ERR_ARG;
     }
     /* The largest signature the key can produce (ECDSA DER may come out shorter). */
@@ -809,8 +812,8 @@ int sdtls__verify(const sdtls__pkey *pub, sdtls_sig_scheme s, const uint8_t *msg
 {
     const sig_row *row = sig_lookup(s);
     EVP_PKEY *pk = to_evp(pub);
-    if (row == NULL || pk == NULL || (sig == NULL && sig_len != 0) ||
-        (msg == NULL && len != 0) || !sdtls__sig_fits_key(s, pub, 1)) {
+    if (row == NULL || pk == NULL || (sig == NULL && sig_len != 0) || (msg == NULL && len != 0) ||
+        !sdtls__sig_fits_key(s, pub, 1)) {
         return SDTLS_ERR_ARG;
     }
     int rc = SDTLS_ERR_CRYPTO;
@@ -845,6 +848,9 @@ static int no_passphrase(char *buf, int size, int rwflag, void *user)
     return -1;
 }
 
+/* A named type, so the formatter does not read STACK_OF(X509) *p as a multiplication. */
+typedef STACK_OF(X509) x509_chain;
+
 static int der_of(X509 *x, uint8_t **der, size_t *len)
 {
     int n = i2d_X509(x, NULL);
@@ -866,7 +872,7 @@ static int der_of(X509 *x, uint8_t **der, size_t *len)
 }
 
 /* Fill `out` with the DER of every certificate in `chain` and with `key` (taken over). */
-static int cert_fill(STACK_OF(X509) *chain, EVP_PKEY *key, sdtls__cert *out)
+static int cert_fill(x509_chain *chain, EVP_PKEY *key, sdtls__cert *out)
 {
     size_t count = (size_t)sk_X509_num(chain);
     sdtls__cert c = {0};
@@ -925,9 +931,8 @@ int sdtls__cert_from_pem(const char *chain_pem, size_t chain_len, const char *ke
     /* The loop ends at the first failure: only "no more PEM blocks" means a clean end; a
      * damaged block in the middle of the chain is an error, not a shorter chain. */
     unsigned long err = ERR_peek_last_error();
-    if (sk_X509_num(chain) == 0 ||
-        (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM &&
-                       ERR_GET_REASON(err) == PEM_R_NO_START_LINE))) {
+    if (sk_X509_num(chain) == 0 || (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM &&
+                                                  ERR_GET_REASON(err) == PEM_R_NO_START_LINE))) {
         goto out;
     }
     ERR_clear_error();
@@ -984,8 +989,7 @@ static int add_san(X509 *x, const char *cn)
     } else {
         for (const char *p = cn; *p != '\0'; p++) {
             if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '*' ||
-                  *p == '_')) {
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '*' || *p == '_')) {
                 rc = 0;
                 goto out;
             }

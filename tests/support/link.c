@@ -122,9 +122,37 @@ static void flush(link *l, int side)
     }
 }
 
+static const uint8_t link_client_addr[] = {127, 0, 0, 1, 0x30, 0x39};
+
+/* A server without a connection yet screens statelessly, as a real front door does. */
+static int screen(link *l, const uint8_t *data, size_t len)
+{
+    uint8_t reply[LINK_DGRAM];
+    size_t reply_len;
+    sdtls_verdict v;
+    if (sdtls_server_screen(l->server_cfg, data, len, link_client_addr, sizeof(link_client_addr),
+                            l->now, reply, sizeof(reply), &reply_len, &v) != 0) {
+        return 0;
+    }
+    l->screened++;
+    if (v == SDTLS_VERDICT_REPLY) {
+        transmit(l, 1, reply, reply_len);
+        return 0;
+    }
+    if (v != SDTLS_VERDICT_ACCEPT) {
+        return 0;
+    }
+    if (sdtls_conn_new(l->server_cfg, SDTLS_ROLE_SERVER, link_client_addr,
+                       sizeof(link_client_addr), &l->ep[1]) != 0) {
+        return 0;
+    }
+    l->server_created = 1;
+    return 1;
+}
+
 static void deliver(link *l, int to, const uint8_t *data, size_t len)
 {
-    if (l->ep[to] == NULL) {
+    if (l->ep[to] == NULL && (to == 0 || l->server_cfg == NULL || !screen(l, data, len))) {
         return;
     }
     int rc = sdtls_conn_recv(l->ep[to], data, len, l->now);
@@ -186,8 +214,7 @@ static int step(link *l, uint64_t limit)
         }
     }
     if (next == UINT64_MAX || next > limit) {
-        l->now = limit;
-        return 0;
+        return 0; /* nothing more can happen before the limit */
     }
     if (next > l->now) {
         l->now = next;
@@ -222,6 +249,7 @@ void link_run_for(link *l, uint64_t ms)
             break;
         }
     }
+    l->now = limit;
 }
 
 int link_write(link *l, int side, const void *data, size_t len)

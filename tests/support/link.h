@@ -50,7 +50,8 @@ typedef struct link {
     link_dir dir[2]; /* 0: client -> server, 1: server -> client */
     sdtls_conn *ep[2];
     const sdtls_config *server_cfg; /* for stateless screening; NULL: server conn exists */
-    int server_created;
+    int server_created; /* the link created ep[1] after screening: the test frees it */
+    uint64_t screened;
     int err[2];
     /* application data seen by each endpoint */
     uint8_t rx[2][8192];
@@ -60,6 +61,8 @@ typedef struct link {
     int closed[2];
 } link;
 
+/* server may be NULL with l->server_cfg set afterwards: the link then screens datagrams with
+ * sdtls_server_screen() and creates the server connection on ACCEPT. */
 void link_init(link *l, uint64_t seed, sdtls_conn *client, sdtls_conn *server);
 /* Pump until both handshakes are done, one side fails, or virtual time passes limit_ms.
  * Returns 0 when both are done. */

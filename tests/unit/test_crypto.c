@@ -80,43 +80,40 @@ static sdtls__cert certs[4]; /* indexed by sdtls_key_type */
 
 static const uint8_t serial_a[16] = {0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
-static const char ROOT_PEM[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBZjCCAQ2gAwIBAgIBIDAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9zZHRscy10\n"
-    "ZXN0LXJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBoxGDAW\n"
-    "BgNVBAMMD3NkdGxzLXRlc3Qtcm9vdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IA\n"
-    "BC2gzSZAgsoNOJF2lQZrm3Huv+cogVAfD2Jy3d0btE108m6u1th5PoiLV0MnL+4M\n"
-    "sataMqMgalo8aGfVx6YJwwGjQjBAMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/\n"
-    "BAQDAgEGMB0GA1UdDgQWBBRhjQcz4xhVmVHXiXMlvVodrDJk1zAKBggqhkjOPQQD\n"
-    "AgNHADBEAiBYzGtKZQaWBjmb9E+CvRZRmDUFzbF+etoxboRp+HUNFQIgKNa4COW6\n"
-    "oKvj0qH3tsVFSSIVXnc7ZIA5vNaPK5XtoN4=\n"
-    "-----END CERTIFICATE-----\n";
+static const char ROOT_PEM[] = "-----BEGIN CERTIFICATE-----\n"
+                               "MIIBZjCCAQ2gAwIBAgIBIDAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9zZHRscy10\n"
+                               "ZXN0LXJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBoxGDAW\n"
+                               "BgNVBAMMD3NkdGxzLXRlc3Qtcm9vdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IA\n"
+                               "BC2gzSZAgsoNOJF2lQZrm3Huv+cogVAfD2Jy3d0btE108m6u1th5PoiLV0MnL+4M\n"
+                               "sataMqMgalo8aGfVx6YJwwGjQjBAMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/\n"
+                               "BAQDAgEGMB0GA1UdDgQWBBRhjQcz4xhVmVHXiXMlvVodrDJk1zAKBggqhkjOPQQD\n"
+                               "AgNHADBEAiBYzGtKZQaWBjmb9E+CvRZRmDUFzbF+etoxboRp+HUNFQIgKNa4COW6\n"
+                               "oKvj0qH3tsVFSSIVXnc7ZIA5vNaPK5XtoN4=\n"
+                               "-----END CERTIFICATE-----\n";
 
-static const char INTER_PEM[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBiTCCAS+gAwIBAgIBITAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9zZHRscy10\n"
-    "ZXN0LXJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBsxGTAX\n"
-    "BgNVBAMMEHNkdGxzLXRlc3QtaW50ZXIwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
-    "AAQqDax7yTY+hlYqwjTFqmDPcXjmh0uO0CtuX2/Ba2seeLkhg3hqVLM9XJSM0EyZ\n"
-    "QWWhWVmvaIZUl3kei51pGeyIo2MwYTAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB\n"
-    "/wQEAwIBBjAdBgNVHQ4EFgQU/nBZU7veiuJMe84pIsVKsqOEb9AwHwYDVR0jBBgw\n"
-    "FoAUYY0HM+MYVZlR14lzJb1aHawyZNcwCgYIKoZIzj0EAwIDSAAwRQIhAMAKIzZE\n"
-    "f+IFcwv9n0JD3zBa+al9QUZo9nIqwn/sAgEuAiBWO2TGGFev5hRN72nLFXLgeM/U\n"
-    "X9QJ6qJURgwq3qSvqA==\n"
-    "-----END CERTIFICATE-----\n";
+static const char INTER_PEM[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBiTCCAS+gAwIBAgIBITAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9zZHRscy10\n"
+                                "ZXN0LXJvb3QwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBsxGTAX\n"
+                                "BgNVBAMMEHNkdGxzLXRlc3QtaW50ZXIwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
+                                "AAQqDax7yTY+hlYqwjTFqmDPcXjmh0uO0CtuX2/Ba2seeLkhg3hqVLM9XJSM0EyZ\n"
+                                "QWWhWVmvaIZUl3kei51pGeyIo2MwYTAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB\n"
+                                "/wQEAwIBBjAdBgNVHQ4EFgQU/nBZU7veiuJMe84pIsVKsqOEb9AwHwYDVR0jBBgw\n"
+                                "FoAUYY0HM+MYVZlR14lzJb1aHawyZNcwCgYIKoZIzj0EAwIDSAAwRQIhAMAKIzZE\n"
+                                "f+IFcwv9n0JD3zBa+al9QUZo9nIqwn/sAgEuAiBWO2TGGFev5hRN72nLFXLgeM/U\n"
+                                "X9QJ6qJURgwq3qSvqA==\n"
+                                "-----END CERTIFICATE-----\n";
 
-static const char LEAF_PEM[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBjDCCATKgAwIBAgIBIjAKBggqhkjOPQQDAjAbMRkwFwYDVQQDDBBzZHRscy10\n"
-    "ZXN0LWludGVyMCAXDTIwMDEwMTAwMDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAXMRUw\n"
-    "EwYDVQQDDAxsZWFmLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQp\n"
-    "SXgcqo7b5aKnTHRED/76NaLTz92cfmEGUKE7+uDIT2y0m5GK3B/DjZdfZkVeHsvT\n"
-    "FNNmBm+PBIAuiaVjGNUCo2kwZzAMBgNVHRMBAf8EAjAAMBcGA1UdEQQQMA6CDGxl\n"
-    "YWYuZXhhbXBsZTAdBgNVHQ4EFgQUTVPipeFk64mXcDOCQsgjIjP1pqwwHwYDVR0j\n"
-    "BBgwFoAU/nBZU7veiuJMe84pIsVKsqOEb9AwCgYIKoZIzj0EAwIDSAAwRQIgEkI0\n"
-    "ouw17d9MNbGI9OmbWa8t3eyT4t5KDfBHE7eS7kUCIQDneC+ikK0iRSn2K9KCwl33\n"
-    "KxjaIXZDFroqALRmEyjmcA==\n"
-    "-----END CERTIFICATE-----\n";
+static const char LEAF_PEM[] = "-----BEGIN CERTIFICATE-----\n"
+                               "MIIBjDCCATKgAwIBAgIBIjAKBggqhkjOPQQDAjAbMRkwFwYDVQQDDBBzZHRscy10\n"
+                               "ZXN0LWludGVyMCAXDTIwMDEwMTAwMDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAXMRUw\n"
+                               "EwYDVQQDDAxsZWFmLmV4YW1wbGUwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQp\n"
+                               "SXgcqo7b5aKnTHRED/76NaLTz92cfmEGUKE7+uDIT2y0m5GK3B/DjZdfZkVeHsvT\n"
+                               "FNNmBm+PBIAuiaVjGNUCo2kwZzAMBgNVHRMBAf8EAjAAMBcGA1UdEQQQMA6CDGxl\n"
+                               "YWYuZXhhbXBsZTAdBgNVHQ4EFgQUTVPipeFk64mXcDOCQsgjIjP1pqwwHwYDVR0j\n"
+                               "BBgwFoAU/nBZU7veiuJMe84pIsVKsqOEb9AwCgYIKoZIzj0EAwIDSAAwRQIgEkI0\n"
+                               "ouw17d9MNbGI9OmbWa8t3eyT4t5KDfBHE7eS7kUCIQDneC+ikK0iRSn2K9KCwl33\n"
+                               "KxjaIXZDFroqALRmEyjmcA==\n"
+                               "-----END CERTIFICATE-----\n";
 
 static const char LEAF_KEY_PEM[] =
     "-----BEGIN PRIVATE KEY-----\n"
@@ -232,9 +229,8 @@ static void test_hmac_rfc4231_case2(void **state)
     uint8_t out[SDTLS_HASH_MAX], want[32];
     unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, sizeof(want));
 
-    assert_int_equal(sdtls__hmac(SDTLS_HASH_SHA256, key, 4, (const uint8_t *)data, strlen(data),
-                                 out),
-                     0);
+    assert_int_equal(
+        sdtls__hmac(SDTLS_HASH_SHA256, key, 4, (const uint8_t *)data, strlen(data), out), 0);
     assert_memory_equal(out, want, 32);
 
     /* The same MAC over pieces, one of them empty. */
@@ -279,21 +275,20 @@ static void test_tls12_prf(void **state)
                      0);
     assert_memory_equal(out, want, sizeof(want));
     /* A prefix of the output is the shorter output. */
-    assert_int_equal(sdtls__tls12_prf(SDTLS_HASH_SHA256, secret, 16, "test label", seed, 16, NULL,
-                                      0, out, 12),
-                     0);
+    assert_int_equal(
+        sdtls__tls12_prf(SDTLS_HASH_SHA256, secret, 16, "test label", seed, 16, NULL, 0, out, 12),
+        0);
     assert_memory_equal(out, want, 12);
 
     /* Seeds past OpenSSL's internal buffer are refused, not truncated. */
     static uint8_t big[1100];
-    assert_int_equal(sdtls__tls12_prf(SDTLS_HASH_SHA256, secret, 16, "test label", big, 1000, big,
-                                      100, out, 12),
-                     SDTLS_ERR_ARG);
+    assert_int_equal(
+        sdtls__tls12_prf(SDTLS_HASH_SHA256, secret, 16, "test label", big, 1000, big, 100, out, 12),
+        SDTLS_ERR_ARG);
     assert_int_equal(sdtls__tls12_prf(SDTLS_HASH_SHA256, secret, 16, "test label", big,
                                       1024 - strlen("test label"), NULL, 0, out, 12),
                      0);
-    assert_int_equal(sdtls__tls12_prf(SDTLS_HASH_NONE, secret, 16, "x", seed, 16, NULL, 0, out,
-                                      12),
+    assert_int_equal(sdtls__tls12_prf(SDTLS_HASH_NONE, secret, 16, "x", seed, 16, NULL, 0, out, 12),
                      SDTLS_ERR_ARG);
 }
 
@@ -332,8 +327,7 @@ static void test_hkdf_rfc5869(void **state)
     assert_int_equal(sdtls__hkdf_expand(SDTLS_HASH_SHA256, prk, 32, info, 10, big, 255 * 32), 0);
     assert_int_equal(sdtls__hkdf_expand(SDTLS_HASH_SHA256, prk, 32, info, 10, big, 255 * 32 + 1),
                      SDTLS_ERR_ARG);
-    assert_int_equal(sdtls__hkdf_expand(SDTLS_HASH_NONE, prk, 32, info, 10, okm, 1),
-                     SDTLS_ERR_ARG);
+    assert_int_equal(sdtls__hkdf_expand(SDTLS_HASH_NONE, prk, 32, info, 10, okm, 1), SDTLS_ERR_ARG);
 }
 
 /* ---- AEAD ------------------------------------------------------------------------------- */
@@ -354,8 +348,8 @@ static const aead_kat aead_kats[] = {
      "5bc94fbc3221a5db94fae95ae7121a47"},
     /* RFC 8439 2.8.2. The plaintext is "Ladies and Gentlemen of the class of '99: ...". */
     {SDTLS_AEAD_CHACHA20_POLY1305,
-     "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
-     "070000004041424344454647", "50515253c0c1c2c3c4c5c6c7",
+     "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", "070000004041424344454647",
+     "50515253c0c1c2c3c4c5c6c7",
      "4c616469657320616e642047656e746c656d656e206f662074686520636c617373206f66202739393a2049"
      "66204920636f756c64206f6666657220796f75206f6e6c79206f6e652074697020666f7220746865206675"
      "747572652c2073756e73637265656e20776f756c642062652069742e",
@@ -365,16 +359,14 @@ static const aead_kat aead_kats[] = {
      "1ae10b594f09e26a7e902ecbd0600691"},
     /* NIST SP 800-38C C.3 (example 3: 12-byte nonce, 8-byte tag). */
     {SDTLS_AEAD_AES_128_CCM_8, "404142434445464748494a4b4c4d4e4f", "101112131415161718191a1b",
-     "000102030405060708090a0b0c0d0e0f10111213",
-     "202122232425262728292a2b2c2d2e2f3031323334353637",
+     "000102030405060708090a0b0c0d0e0f10111213", "202122232425262728292a2b2c2d2e2f3031323334353637",
      "e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5"
      "484392fbc1b09951"},
     /* The same inputs with a 16-byte tag; no published vector has this shape, so the value
      * was cross-checked with pyca/cryptography's AESCCM. The ciphertext equals example 3's,
      * as CCM's keystream does not depend on the tag length. */
     {SDTLS_AEAD_AES_128_CCM, "404142434445464748494a4b4c4d4e4f", "101112131415161718191a1b",
-     "000102030405060708090a0b0c0d0e0f10111213",
-     "202122232425262728292a2b2c2d2e2f3031323334353637",
+     "000102030405060708090a0b0c0d0e0f10111213", "202122232425262728292a2b2c2d2e2f3031323334353637",
      "e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5"
      "c87ae488918de93f17dd3e4934347f44"},
 };
@@ -459,8 +451,7 @@ static void test_aead_tamper(void **state)
         sdtls__aead *enc, *dec;
         assert_int_equal(sdtls__aead_new(id, key, 1, &enc), 0);
         assert_int_equal(sdtls__aead_new(id, key, 0, &dec), 0);
-        assert_int_equal(sdtls__aead_seal(enc, nonce, aad, sizeof(aad), pt, sizeof(pt), sealed),
-                         0);
+        assert_int_equal(sdtls__aead_seal(enc, nonce, aad, sizeof(aad), pt, sizeof(pt), sealed), 0);
 
         /* Flip one bit in each region: ciphertext, tag, AAD, nonce. */
         size_t spots[] = {0, sizeof(pt) - 1, sizeof(pt), n - 1};
@@ -486,10 +477,9 @@ static void test_aead_tamper(void **state)
                          SDTLS_ERR_CRYPTO);
         nonce[11] ^= 0x01;
         /* Truncated: shorter than the tag is an argument error, one byte short a MAC error. */
-        assert_int_equal(
-            sdtls__aead_open(dec, nonce, aad, sizeof(aad), sealed, sdtls__aead_tag_len(id) - 1,
-                             out),
-            SDTLS_ERR_ARG);
+        assert_int_equal(sdtls__aead_open(dec, nonce, aad, sizeof(aad), sealed,
+                                          sdtls__aead_tag_len(id) - 1, out),
+                         SDTLS_ERR_ARG);
         assert_int_equal(sdtls__aead_open(dec, nonce, aad, sizeof(aad), sealed, n - 1, out),
                          SDTLS_ERR_CRYPTO);
 
@@ -638,12 +628,12 @@ static void test_kex_reject(void **state)
                          SDTLS_ERR_ARG);
         assert_int_equal(sdtls__kex_derive(k, pub, pub_len + 1, secret, sizeof(secret), &n),
                          SDTLS_ERR_ARG);
-        assert_int_equal(sdtls__kex_derive(k, pub, 1 + (pub_len - 1) / 2, secret,
-                                           sizeof(secret), &n),
-                         SDTLS_ERR_ARG);
-        assert_int_equal(sdtls__kex_derive(k, pub, pub_len == 65 ? 97 : 65, secret,
-                                           sizeof(secret), &n),
-                         SDTLS_ERR_ARG);
+        assert_int_equal(
+            sdtls__kex_derive(k, pub, 1 + (pub_len - 1) / 2, secret, sizeof(secret), &n),
+            SDTLS_ERR_ARG);
+        assert_int_equal(
+            sdtls__kex_derive(k, pub, pub_len == 65 ? 97 : 65, secret, sizeof(secret), &n),
+            SDTLS_ERR_ARG);
         /* Right length, wrong format byte. */
         memcpy(peer, pub, pub_len);
         peer[0] = 0x02;
@@ -795,9 +785,8 @@ static void test_sign_kat(void **state)
                      "2669d159e85dcc9292176942627c2cc0a7c5a81b1b0a6685366c218c81888a1060db8d7e508e"
                      "4e496d182316d379abd75583fbfe",
                      want, sizeof(want));
-    assert_int_equal(sdtls__sign(rsa.key, SDTLS_SIG_RSA_PKCS1_SHA256, msg, 5, sig, sizeof(sig),
-                                 &sig_len),
-                     0);
+    assert_int_equal(
+        sdtls__sign(rsa.key, SDTLS_SIG_RSA_PKCS1_SHA256, msg, 5, sig, sizeof(sig), &sig_len), 0);
     assert_int_equal(sig_len, want_len);
     assert_memory_equal(sig, want, want_len);
 
@@ -818,9 +807,9 @@ static void test_sign_kat(void **state)
     sdtls__cert_clear(&rsa);
 
     /* RFC 8032 7.1 TEST 1: the empty message. */
-    assert_int_equal(sdtls__cert_from_pem(ED_CERT_PEM, strlen(ED_CERT_PEM), ED_KEY_PEM,
-                                          strlen(ED_KEY_PEM), &ed),
-                     0);
+    assert_int_equal(
+        sdtls__cert_from_pem(ED_CERT_PEM, strlen(ED_CERT_PEM), ED_KEY_PEM, strlen(ED_KEY_PEM), &ed),
+        0);
     want_len = unhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
                      "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
                      want, sizeof(want));
@@ -841,9 +830,9 @@ static void test_sign_mismatch(void **state)
     const sdtls__pkey *rsa = certs[SDTLS_KEY_RSA2048].key;
     const sdtls__pkey *p256 = certs[SDTLS_KEY_EC_P256].key;
 
-    assert_int_equal(sdtls__sign(rsa, SDTLS_SIG_ECDSA_SECP256R1_SHA256, msg, 1, sig, sizeof(sig),
-                                 &sig_len),
-                     SDTLS_ERR_ARG);
+    assert_int_equal(
+        sdtls__sign(rsa, SDTLS_SIG_ECDSA_SECP256R1_SHA256, msg, 1, sig, sizeof(sig), &sig_len),
+        SDTLS_ERR_ARG);
     assert_int_equal(sdtls__sign(p256, SDTLS_SIG_ED25519, msg, 1, sig, sizeof(sig), &sig_len),
                      SDTLS_ERR_ARG);
     assert_int_equal(
@@ -858,9 +847,8 @@ static void test_sign_mismatch(void **state)
     assert_int_equal(sdtls__verify(rsa, SDTLS_SIG_RSA_PKCS1_SHA384, msg, 1, sig, sig_len),
                      SDTLS_ERR_CRYPTO);
     /* Another key of the same type. */
-    assert_int_equal(sdtls__sign(p256, SDTLS_SIG_ECDSA_SECP256R1_SHA256, msg, 1, sig, sizeof(sig),
-                                 &sig_len),
-                     0);
+    assert_int_equal(
+        sdtls__sign(p256, SDTLS_SIG_ECDSA_SECP256R1_SHA256, msg, 1, sig, sizeof(sig), &sig_len), 0);
     sdtls__cert other;
     assert_int_equal(sdtls__cert_generate(SDTLS_KEY_EC_P256, "other", serial_a, &other), 0);
     assert_int_equal(
@@ -926,8 +914,7 @@ static void test_cert_generate(void **state)
         assert_int_equal(sdtls__cert_leaf_pem(c, exact, pem_len - 1, &pem_len),
                          SDTLS_ERR_BUF_SMALL);
         assert_int_equal(pem_len, strlen(pem));
-        assert_int_equal(sdtls__cert_key_pem(c, exact, key_len - 1, &key_len),
-                         SDTLS_ERR_BUF_SMALL);
+        assert_int_equal(sdtls__cert_key_pem(c, exact, key_len - 1, &key_len), SDTLS_ERR_BUF_SMALL);
     }
     /* The serial is the 16 given bytes with the top bit cleared, so its DER INTEGER stays 16
      * bytes and positive (RFC 5280 4.1.2.2): after the v3 version field comes 02 10 <serial>. */
@@ -950,8 +937,7 @@ static void test_cert_generate(void **state)
     char long_cn[80];
     memset(long_cn, 'a', sizeof(long_cn) - 1);
     long_cn[sizeof(long_cn) - 1] = '\0';
-    assert_int_equal(sdtls__cert_generate(SDTLS_KEY_EC_P256, long_cn, serial_a, &c),
-                     SDTLS_ERR_ARG);
+    assert_int_equal(sdtls__cert_generate(SDTLS_KEY_EC_P256, long_cn, serial_a, &c), SDTLS_ERR_ARG);
     assert_null(c.der);
     assert_int_equal(sdtls__cert_generate((sdtls_key_type)9, "x", serial_a, &c), SDTLS_ERR_ARG);
     /* NULL CN defaults to "sdtls"; free-text CNs are accepted. */
@@ -970,11 +956,10 @@ static void test_cert_from_pem_errors(void **state)
     sdtls__cert c;
     assert_int_equal(sdtls__cert_leaf_pem(&certs[SDTLS_KEY_EC_P256], pem, sizeof(pem), &pem_len),
                      0);
-    assert_int_equal(sdtls__cert_key_pem(&certs[SDTLS_KEY_EC_P256], key, sizeof(key), &key_len),
-                     0);
-    assert_int_equal(sdtls__cert_key_pem(&certs[SDTLS_KEY_EC_P384], other_key, sizeof(other_key),
-                                         &other_len),
-                     0);
+    assert_int_equal(sdtls__cert_key_pem(&certs[SDTLS_KEY_EC_P256], key, sizeof(key), &key_len), 0);
+    assert_int_equal(
+        sdtls__cert_key_pem(&certs[SDTLS_KEY_EC_P384], other_key, sizeof(other_key), &other_len),
+        0);
 
     /* The key of another certificate. */
     assert_int_equal(sdtls__cert_from_pem(pem, pem_len, other_key, other_len, &c), SDTLS_ERR_ARG);
@@ -1006,8 +991,7 @@ static void test_cert_from_pem_chain(void **state)
     int n = snprintf(chain, sizeof(chain), "%s%s", LEAF_PEM, INTER_PEM);
     assert_true(n > 0 && (size_t)n < sizeof(chain));
     sdtls__cert c;
-    assert_int_equal(sdtls__cert_from_pem(chain, (size_t)n, LEAF_KEY_PEM, strlen(LEAF_KEY_PEM),
-                                          &c),
+    assert_int_equal(sdtls__cert_from_pem(chain, (size_t)n, LEAF_KEY_PEM, strlen(LEAF_KEY_PEM), &c),
                      0);
     assert_int_equal(c.count, 2);
     assert_int_equal(sdtls__pkey_type(c.key), SDTLS_PKEY_EC_P256);
@@ -1017,20 +1001,20 @@ static void test_cert_from_pem_chain(void **state)
     assert_int_equal(sdtls__x509_pubkey(c.der[0], c.der_len[0], &leaf_pub), 0);
     uint8_t sig[128];
     size_t sig_len;
-    assert_int_equal(sdtls__sign(c.key, SDTLS_SIG_ECDSA_SECP256R1_SHA256, (const uint8_t *)"x",
-                                 1, sig, sizeof(sig), &sig_len),
+    assert_int_equal(sdtls__sign(c.key, SDTLS_SIG_ECDSA_SECP256R1_SHA256, (const uint8_t *)"x", 1,
+                                 sig, sizeof(sig), &sig_len),
                      0);
-    assert_int_equal(sdtls__verify(leaf_pub, SDTLS_SIG_ECDSA_SECP256R1_SHA256,
-                                   (const uint8_t *)"x", 1, sig, sig_len),
+    assert_int_equal(sdtls__verify(leaf_pub, SDTLS_SIG_ECDSA_SECP256R1_SHA256, (const uint8_t *)"x",
+                                   1, sig, sig_len),
                      0);
     sdtls__pkey_free(leaf_pub);
 
     /* Wrong order: the key does not match the first certificate. */
     n = snprintf(chain, sizeof(chain), "%s%s", INTER_PEM, LEAF_PEM);
     sdtls__cert bad;
-    assert_int_equal(sdtls__cert_from_pem(chain, (size_t)n, LEAF_KEY_PEM, strlen(LEAF_KEY_PEM),
-                                          &bad),
-                     SDTLS_ERR_ARG);
+    assert_int_equal(
+        sdtls__cert_from_pem(chain, (size_t)n, LEAF_KEY_PEM, strlen(LEAF_KEY_PEM), &bad),
+        SDTLS_ERR_ARG);
     sdtls__cert_clear(&c);
 }
 
@@ -1152,8 +1136,7 @@ static void test_trust_self_signed(void **state)
         sdtls__trust *trust = load_trust("self.pem", pem);
         const uint8_t *const *der = (const uint8_t *const *)c->der;
 
-        assert_int_equal(sdtls__trust_verify(trust, der, c->der_len, 1, NULL, why, sizeof(why)),
-                         0);
+        assert_int_equal(sdtls__trust_verify(trust, der, c->der_len, 1, NULL, why, sizeof(why)), 0);
         assert_string_equal(why, "");
         assert_int_equal(
             sdtls__trust_verify(trust, der, c->der_len, 1, "sdtls-test", why, sizeof(why)), 0);
@@ -1186,11 +1169,10 @@ static void test_trust_self_signed(void **state)
     assert_int_equal(sdtls__cert_leaf_pem(&ip, pem, sizeof(pem), &pem_len), 0);
     sdtls__trust *trust = load_trust("ip.pem", pem);
     const uint8_t *const *der = (const uint8_t *const *)ip.der;
-    assert_int_equal(
-        sdtls__trust_verify(trust, der, ip.der_len, 1, "127.0.0.1", why, sizeof(why)), 0);
-    assert_int_equal(
-        sdtls__trust_verify(trust, der, ip.der_len, 1, "127.0.0.2", why, sizeof(why)),
-        SDTLS_ALERT_BAD_CERTIFICATE);
+    assert_int_equal(sdtls__trust_verify(trust, der, ip.der_len, 1, "127.0.0.1", why, sizeof(why)),
+                     0);
+    assert_int_equal(sdtls__trust_verify(trust, der, ip.der_len, 1, "127.0.0.2", why, sizeof(why)),
+                     SDTLS_ALERT_BAD_CERTIFICATE);
     assert_int_equal(sdtls__trust_verify(trust, der, ip.der_len, 1, "::1", why, sizeof(why)),
                      SDTLS_ALERT_BAD_CERTIFICATE);
     /* A tiny `why` buffer is truncated, still NUL-terminated. */
@@ -1222,15 +1204,12 @@ static void test_trust_chain(void **state)
     size_t chain_len[3] = {leaf_len, inter_len, root_len};
 
     /* The intermediate comes from the peer's chain (untrusted), the root from the store. */
-    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "leaf.example", why,
-                                         sizeof(why)),
+    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "leaf.example", why, sizeof(why)),
                      0);
     assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 3, NULL, why, sizeof(why)), 0);
-    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "leaf.example.", why,
-                                         sizeof(why)),
+    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "leaf.example.", why, sizeof(why)),
                      SDTLS_ALERT_BAD_CERTIFICATE);
-    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "evil.example", why,
-                                         sizeof(why)),
+    assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 2, "evil.example", why, sizeof(why)),
                      SDTLS_ALERT_BAD_CERTIFICATE);
     /* Without the intermediate the issuer cannot be found. */
     assert_int_equal(sdtls__trust_verify(t, chain, chain_len, 1, NULL, why, sizeof(why)),

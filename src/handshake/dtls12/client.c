@@ -5,6 +5,9 @@
 
 #include <stdio.h>
 
+/* HelloVerifyRequests accepted in one handshake. */
+#define SDTLS_MAX_HVR 8
+
 static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
 {
     const sdtls_config *cfg = hs->cfg;
@@ -95,12 +98,16 @@ static int on_hello_verify_request(sdtls__hs12 *hs, const uint8_t *body, size_t 
     const uint8_t *cookie;
     uint8_t cookie_len;
     SDTLS_TRY(sdtls__hvr_parse(body, len, &cookie, &cookie_len));
-    /* Bound the exchange: a server asking again and again is broken or hostile. */
     if (hs->cookie_len != 0 && cookie_len == hs->cookie_len &&
         memcmp(cookie, hs->cookie, cookie_len) == 0) {
-        return SDTLS_ALERT(UNEXPECTED_MESSAGE);
+        *next = C_WAIT_SH; /* the same cookie again: our ClientHello already carries it */
+        return 0;
     }
-    if (++hs->hvr_count > 2) {
+    /* A cookie can expire while our ClientHello is being lost, so a few more requests are
+     * normal; a server asking without end is broken or hostile. */
+    if (++hs->hvr_count > SDTLS_MAX_HVR) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server sent %d HelloVerifyRequests: giving up",
+                   hs->hvr_count);
         return SDTLS_ALERT(UNEXPECTED_MESSAGE);
     }
     memcpy(hs->cookie, cookie, cookie_len);
