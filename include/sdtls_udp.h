@@ -130,8 +130,9 @@ int sdtls_udp_server_new(sdtls_udp **out, const sdtls_config *cfg, const char *l
  * that the caller may configure sdtls_udp_session_conn(*session) (server name, fingerprint).
  * If the name resolves to several addresses and the first answers "port unreachable" before
  * any datagram arrived, the next one is tried (the flight goes there at its next
- * retransmission). `cfg` must outlive the endpoint. Returns as sdtls_udp_server_new() and the
- * codes of sdtls_conn_new(). */
+ * retransmission); on the last one, "port unreachable" is tolerated for 3 s (the server may
+ * be starting) before the session fails with SDTLS_UDP_ERR_REFUSED. `cfg` must outlive the
+ * endpoint. Returns as sdtls_udp_server_new() and the codes of sdtls_conn_new(). */
 int sdtls_udp_client_new(sdtls_udp **out, const sdtls_config *cfg, const char *server_addr,
                          sdtls_udp_session **session);
 

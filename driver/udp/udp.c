@@ -35,6 +35,9 @@
 #define RX_CAP 65536
 /* Transmit buffer: at least the largest MTU sdtls_config_set_mtu() accepts (16384). */
 #define TX_CAP 65536
+/* Client: how long "port unreachable" answers are tolerated before the server ever answered
+ * (it may still be starting; the engine keeps retransmitting meanwhile). */
+#define REFUSED_GRACE_MS 3000
 /* Safety bound on datagrams taken from one sdtls_conn_send() drain. A flight of a long
  * certificate chain at the smallest MTU is well below this. */
 #define DRAIN_MAX 1024
@@ -88,6 +91,8 @@ struct sdtls_udp {
     struct addrinfo *ai_cur;
     char *server_text;
     int got_rx;
+    int has_refused;
+    uint64_t first_refused_ms;
 };
 
 static sdtls_udp *endpoint_alloc(const sdtls_config *cfg, size_t max_sessions)
@@ -174,10 +179,12 @@ static void fail(sdtls_udp_session *s, int err)
 
 /* Client: the server address refused our datagram. Before the server ever answered, move on
  * to the next resolved address (e.g. "localhost" gave ::1 first but the server is on
- * 127.0.0.1); the engine's next retransmission goes there. Otherwise the session fails. */
+ * 127.0.0.1); the engine's next retransmission goes there. On the last address, keep trying
+ * for REFUSED_GRACE_MS in case the server is still starting. Otherwise the session fails. */
 static void client_refused(sdtls_udp *u)
 {
     sdtls_udp_session *s = &u->sessions[0];
+    uint64_t now = sdtls_udp_now_ms();
 
     while (!u->got_rx && u->ai_cur != NULL && u->ai_cur->ai_next != NULL) {
         int fd;
@@ -194,6 +201,15 @@ static void client_refused(sdtls_udp *u)
             s->peer.len = u->ai_cur->ai_addrlen;
         }
         return;
+    }
+    if (!u->got_rx) {
+        if (!u->has_refused) {
+            u->has_refused = 1;
+            u->first_refused_ms = now;
+        }
+        if (now - u->first_refused_ms < REFUSED_GRACE_MS) {
+            return;
+        }
     }
     sdtls__udp_set_error("%s: connection refused", u->server_text);
     if (s->in_use) {

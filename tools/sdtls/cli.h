@@ -49,6 +49,7 @@ typedef struct cli_opts {
     int has_mtu;
     size_t mtu;
     size_t max_sessions;
+    size_t timeout_ms; /* client: handshake time limit, 0 for the engine's own */
     int has_ekm;
     char ekm_label[CLI_EKM_LABEL_CAP];
     size_t ekm_len;

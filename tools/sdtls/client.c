@@ -216,11 +216,17 @@ static int run(client *c)
 
 static int handshake(client *c)
 {
+    uint64_t start = sdtls_udp_now_ms();
     int rc;
 
     for (;;) {
         if (cli_stop) {
             fprintf(stderr, "error: interrupted during the handshake\n");
+            return CLI_EXIT_FAIL;
+        }
+        if (c->o.timeout_ms != 0 && since(sdtls_udp_now_ms(), start) >= c->o.timeout_ms) {
+            fprintf(stderr, "error: handshake failed: no handshake within --timeout %zu ms\n",
+                    c->o.timeout_ms);
             return CLI_EXIT_FAIL;
         }
         rc = sdtls_udp_client_handshake(c->u, CLI_TICK_MS);

@@ -22,7 +22,7 @@ void cli_usage(FILE *f)
         "               [--echo] [--once] [--no-cookie] [--max-sessions N] [COMMON]\n"
         "  sdtls client ADDR:PORT (--ca FILE | --verify-fingerprint FP | --insecure)\n"
         "               [--cert FILE --key FILE | --generate-cert] [--servername NAME] "
-        "[COMMON]\n"
+        "[--timeout MS] [COMMON]\n"
         "  sdtls keygen [--type ec|rsa|ed25519] --cert FILE --key FILE\n"
         "  sdtls fingerprint FILE\n"
         "  sdtls --version\n"
@@ -90,6 +90,7 @@ enum {
     OPT_INSECURE,
     OPT_SERVERNAME,
     OPT_MAX_SESSIONS,
+    OPT_TIMEOUT,
     OPT_VERBOSE,
 };
 
@@ -119,6 +120,7 @@ static const opt_def opt_defs[] = {
     {"--insecure", ARG_NONE, ROLE_CLIENT, OPT_INSECURE},
     {"--servername", ARG_REQUIRED, ROLE_CLIENT, OPT_SERVERNAME},
     {"--max-sessions", ARG_REQUIRED, ROLE_SERVER, OPT_MAX_SESSIONS},
+    {"--timeout", ARG_REQUIRED, ROLE_CLIENT, OPT_TIMEOUT},
     {"--verbose", ARG_NONE, ROLE_BOTH, OPT_VERBOSE},
 };
 
@@ -266,6 +268,11 @@ static int apply_opt(const opt_def *d, const char *val, cli_opts *o)
     case OPT_MAX_SESSIONS:
         if (parse_size(val, 1, 100000, &o->max_sessions) != 0) {
             return usage_error("--max-sessions: '%s' is not a count in 1..100000", val);
+        }
+        break;
+    case OPT_TIMEOUT:
+        if (parse_size(val, 1, 86400000, &o->timeout_ms) != 0) {
+            return usage_error("--timeout: '%s' is not a time in milliseconds", val);
         }
         break;
     case OPT_VERBOSE:
