@@ -283,7 +283,12 @@ SDTLS_API int sdtls_conn_set_server_name(sdtls_conn *c, const char *name);
 SDTLS_API int sdtls_conn_set_peer_fingerprint(sdtls_conn *c, const char *fingerprint);
 
 /* Feed one received datagram. Invalid records are dropped silently and counted.
- * Returns 0, or a fatal code (sticky). After a local-alert code, call sdtls_conn_send(). */
+ * Pull every event (sdtls_conn_next_event) before the next call: DATA events point into the
+ * connection's receive buffer, and DATA events still queued when the next datagram comes in
+ * are discarded. A close_notify from the peer is answered with ours automatically (send it
+ * with sdtls_conn_send). Returns 0, or a fatal code (sticky). After a local-alert code, call
+ * sdtls_conn_send() to get the alert datagram. After a clean close, recv returns 0 and
+ * ignores further datagrams' data; sdtls_conn_is_closed() tells. */
 SDTLS_API int sdtls_conn_recv(sdtls_conn *c, const uint8_t *dgram, size_t len, uint64_t now_ms);
 /* Take the next datagram to send (handshake flights, retransmissions, alerts).
  * *out_len 0 means nothing to send now. Returns 0, SDTLS_ERR_BUF_SMALL (cap < MTU), or the

@@ -129,9 +129,13 @@ int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t le
             alert = SDTLS_ALERT_UNKNOWN_CA;
             break;
         }
+        /* Only a client checks a name: the server name a client sends says whom it wants,
+         * not who it is. */
         alert = sdtls__trust_verify(hs->cfg->trust, der, der_len, n,
-                                    hs->server_name[0] ? hs->server_name : NULL, why,
-                                    sizeof(why));
+                                    hs->role == SDTLS_ROLE_CLIENT && hs->server_name[0]
+                                        ? hs->server_name
+                                        : NULL,
+                                    why, sizeof(why));
         break;
     case SDTLS_VERIFY_FINGERPRINT: {
         uint8_t got[SDTLS_HASH_MAX];
