@@ -155,9 +155,17 @@ static void acc_add(tstamp *acc, tstamp a, tstamp b)
     acc->cpu += b.cpu - a.cpu;
 }
 
+/* --filter: a substring of the benchmark name; a trailing '$' anchors it at the end. */
 static int selected(const char *name)
 {
-    return g_filter == NULL || strstr(name, g_filter) != NULL;
+    if (g_filter == NULL) {
+        return 1;
+    }
+    size_t fl = strlen(g_filter), nl = strlen(name);
+    if (fl > 0 && g_filter[fl - 1] == '$') {
+        return fl - 1 <= nl && memcmp(name + nl - (fl - 1), g_filter, fl - 1) == 0;
+    }
+    return strstr(name, g_filter) != NULL;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -231,9 +239,9 @@ static void result(const char *name, const char *label, int impl, const char *un
 
 static void print_table(void)
 {
-    printf("\n%-48s %-9s %12s %12s %9s\n", "benchmark", "unit", "sdtls", "OpenSSL",
+    printf("\n%-54s %-9s %12s %12s %10s\n", "benchmark", "unit", "sdtls", "OpenSSL",
            "sdtls/OSSL");
-    for (size_t i = 0; i < 48 + 1 + 9 + 1 + 12 + 1 + 12 + 1 + 9; i++) {
+    for (size_t i = 0; i < 54 + 1 + 9 + 1 + 12 + 1 + 12 + 1 + 10; i++) {
         putchar('-');
     }
     putchar('\n');
@@ -249,7 +257,7 @@ static void print_table(void)
         if (r->has[0] && r->has[1] && r->v[1] > 0) {
             snprintf(ratio, sizeof(ratio), "%.2f", r->v[0] / r->v[1]);
         }
-        printf("%-48s %-9s %12s %12s %9s  %s\n", r->label, r->unit, a, b, ratio,
+        printf("%-54s %-9s %12s %12s %10s  %s\n", r->label, r->unit, a, b, ratio,
                r->higher_better ? "(higher is better)" : "(lower is better)");
     }
     for (size_t i = 0; i < g_nnotes; i++) {
@@ -896,14 +904,14 @@ static void bench_handshake(const hs_case *hc, int impl)
         SSL_free(s);
     }
 
-    /* Warm-up, which also estimates the rate. */
-    uint64_t n = 0;
+    /* Warm-up, which also estimates the rate; with --iters it is a fixed tenth of the work. */
+    uint64_t n = 0, warm_n = g_iters != 0 ? (g_iters + 9) / 10 : 0;
     double w0 = clock_s(CLOCK_MONOTONIC), el;
     do {
         hs_once(&x);
         n++;
         el = clock_s(CLOCK_MONOTONIC) - w0;
-    } while (el < g_warm_s || n < 2);
+    } while (g_iters != 0 ? n < warm_n : (el < g_warm_s || n < 2));
     uint64_t iters = g_iters;
     if (iters == 0) {
         iters = (uint64_t)ceil(g_seconds * (double)n / el);
@@ -1106,7 +1114,7 @@ static void bench_record(const cert *crt, const aead_case *ac, int big, int impl
         rec_open_batch(&r);
         n++;
         el = clock_s(CLOCK_MONOTONIC) - w0;
-    } while (el < g_warm_s || n < 2);
+    } while (g_iters != 0 ? n < 1 : (el < g_warm_s || n < 2));
     uint64_t batches;
     if (g_iters != 0) {
         batches = (g_iters + r.batch - 1) / r.batch;
@@ -1168,9 +1176,11 @@ static void usage(FILE *f)
                "                   [--impl sdtls|openssl]\n"
                "  --seconds S   time per measurement after warm-up (default 1)\n"
                "  --quick       same as --seconds 0.2\n"
-               "  --iters N     fixed work: N handshakes, or N records (whole batches)\n"
+               "  --iters N     fixed work: N handshakes (after N/10 warm-up), or N records\n"
+               "                rounded up to whole batches (after one warm-up batch)\n"
                "  --filter S    only benchmarks whose name contains S (e.g. handshake, "
-               "record_open, chacha)\n"
+               "record_open, chacha);\n"
+               "                a trailing '$' anchors S at the end of the name\n"
                "  --impl I      only one implementation\n");
 }
 
@@ -1236,8 +1246,11 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     cert ec, rsa;
+    memset(&rsa, 0, sizeof(rsa));
     cert_make(&ec, SDTLS_KEY_EC_P256);
-    cert_make(&rsa, SDTLS_KEY_RSA2048);
+    if (selected("handshake_rsa2048_x25519")) {
+        cert_make(&rsa, SDTLS_KEY_RSA2048); /* RSA key generation takes a while: only if used */
+    }
 
     const hs_case hs_cases[] = {
         {"handshake_ecdsa_p256_x25519", "handshake ECDSA-P256 x25519 AES-128-GCM", &ec,

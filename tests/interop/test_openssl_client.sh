@@ -25,7 +25,7 @@ echo_session() {
     [[ ${1:-} == -- ]] && shift
     cargs=("$@")
 
-    lines_file in.txt openssl-client
+    lines_file in.txt openssl-client "${LINES_KIND:-}"
     start_sdtls_server srv --cert "$P/$cert.pem" --key "$P/$cert.key" --echo --once -vv \
         --ciphers "$suite" --groups "$group" "${sargs[@]}"
     bg_fed cli in.txt release openssl s_client -dtls1_2 -connect "127.0.0.1:$PORT" \
@@ -46,13 +46,13 @@ case_suite() { # cert suite group openssl-cipher openssl-group
 
 case_cookie() {
     echo_session ec TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 \
-        ECDHE-ECDSA-AES128-GCM-SHA256 X25519
+        ECDHE-ECDSA-AES128-GCM-SHA256 X25519:P-256
     expect_grep srv.err '^driver: .* hvr_sent=1 ' "sdtls server sent one HelloVerifyRequest"
 }
 
 case_no_cookie() {
     echo_session ec TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 \
-        ECDHE-ECDSA-AES128-GCM-SHA256 X25519 -- --no-cookie
+        ECDHE-ECDSA-AES128-GCM-SHA256 X25519:P-256 -- --no-cookie
     expect_grep srv.err '^driver: .* hvr_sent=0 ' "sdtls server --no-cookie sent no HelloVerifyRequest"
     expect_handshake srv.err TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 none
 }
@@ -70,8 +70,8 @@ case_mutual() { # client-cert-base server-verify-args...
 # MTU 500 on both sides, RSA certificates on both sides: the server's Certificate (about 650
 # bytes) and the client's Certificate + CertificateVerify must be fragmented.
 case_mtu() {
-    echo_session rsa TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 x25519 \
-        ECDHE-RSA-AES128-GCM-SHA256 X25519 -- --mtu 500 --require-client-cert -- \
+    LINES_KIND=short echo_session rsa TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 x25519 \
+        ECDHE-RSA-AES128-GCM-SHA256 X25519:P-256 -- --mtu 500 --require-client-cert -- \
         -mtu 500 -cert "$P/client-rsa.pem" -key "$P/client-rsa.key"
     expect_handshake srv.err TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 x25519 \
         "$(fp "$P/client-rsa.pem")"
@@ -121,21 +121,21 @@ case_wrong_pin() {
 }
 
 run_case "openssl-client ECDSA AES128-GCM x25519" case_suite ec \
-    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 ECDHE-ECDSA-AES128-GCM-SHA256 X25519
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 ECDHE-ECDSA-AES128-GCM-SHA256 X25519:P-256
 run_case "openssl-client ECDSA AES256-GCM P-256" case_suite ec \
     TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 secp256r1 ECDHE-ECDSA-AES256-GCM-SHA384 P-256
 run_case "openssl-client ECDSA CHACHA20 x25519" case_suite ec \
-    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 x25519 ECDHE-ECDSA-CHACHA20-POLY1305 X25519
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 x25519 ECDHE-ECDSA-CHACHA20-POLY1305 X25519:P-256
 run_case "openssl-client RSA AES128-GCM P-256" case_suite rsa \
     TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 secp256r1 ECDHE-RSA-AES128-GCM-SHA256 P-256
 run_case "openssl-client RSA AES256-GCM x25519" case_suite rsa \
-    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 x25519 ECDHE-RSA-AES256-GCM-SHA384 X25519
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 x25519 ECDHE-RSA-AES256-GCM-SHA384 X25519:P-256
 run_case "openssl-client RSA CHACHA20 P-256" case_suite rsa \
     TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 secp256r1 ECDHE-RSA-CHACHA20-POLY1305 P-256
 run_case "openssl-client ECDSA P-384 cert, secp384r1" case_suite p384 \
     TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 secp384r1 ECDHE-ECDSA-AES256-GCM-SHA384 P-384
 run_case "openssl-client Ed25519 cert" case_suite ed25519 \
-    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 ECDHE-ECDSA-AES128-GCM-SHA256 X25519
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519 ECDHE-ECDSA-AES128-GCM-SHA256 X25519:P-256
 run_case "openssl-client cookie (HelloVerifyRequest)" case_cookie
 run_case "openssl-client --no-cookie" case_no_cookie
 run_case "openssl-client mutual auth, any cert (ECDSA)" case_mutual client-ec --require-client-cert

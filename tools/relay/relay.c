@@ -767,9 +767,7 @@ int main(int argc, char **argv)
     r->lfd = -1;
     r->ufd = -1;
     code = parse_args(argc, argv, &r->o);
-    if (code == PARSE_HELP) {
-        code = 0;
-    } else if (code == 0 && install_signals() != 0) {
+    if (code == 0 && install_signals() != 0) {
         fprintf(stderr, "sdtls-relay: sigaction: %s\n", strerror(errno));
         code = 1;
     }
@@ -784,6 +782,9 @@ int main(int argc, char **argv)
             code = run(r);
             print_counters(r);
         }
+    }
+    if (code == PARSE_HELP) {
+        code = 0;
     }
     while (r->n_held > 0) {
         held h;
