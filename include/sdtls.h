@@ -192,8 +192,9 @@ SDTLS_API int sdtls_config_get_fingerprint(const sdtls_config *cfg, const char *
 SDTLS_API int sdtls_config_set_ca_file(sdtls_config *cfg, const char *path);
 SDTLS_API int sdtls_config_set_verify(sdtls_config *cfg, sdtls_verify_mode mode);
 SDTLS_API int sdtls_config_set_verify_callback(sdtls_config *cfg, sdtls_verify_fn fn, void *user);
-/* Default pinned fingerprint for SDTLS_VERIFY_FINGERPRINT ("sha-256 AB:CD:…"; case and
- * separators as in RFC 8122). A connection may override it. Returns 0 or SDTLS_ERR_ARG. */
+/* Default pinned fingerprint for SDTLS_VERIFY_FINGERPRINT ("sha-256 AB:CD:…", or the SDP line
+ * "a=fingerprint:sha-256 AB:CD:…"; hash sha-256, sha-384 or sha-512; hex in either case, as
+ * RFC 8122 5 says). A connection may override it. Returns 0 or SDTLS_ERR_ARG. */
 SDTLS_API int sdtls_config_set_peer_fingerprint(sdtls_config *cfg, const char *fingerprint);
 /* Server: send a CertificateRequest; `require` 1 fails the handshake without a client cert. */
 SDTLS_API int sdtls_config_set_client_auth(sdtls_config *cfg, int request, int require);
@@ -330,6 +331,52 @@ SDTLS_API int sdtls_conn_export(const sdtls_conn *c, const char *label, const ui
 SDTLS_API void sdtls_conn_stats(const sdtls_conn *c, sdtls_stats *out);
 /* Retransmission count of the handshake (flights sent again). */
 SDTLS_API uint32_t sdtls_conn_handshake_rtx(const sdtls_conn *c);
+
+/* ------------------------------------------------------------------------------------------
+ * DTLS-SRTP (RFC 5764, RFC 7714) and WebRTC helpers
+ * ---------------------------------------------------------------------------------------- */
+
+/* Offer (client) or accept (server, in this preference order) DTLS-SRTP protection profiles:
+ * colon- or comma-separated RFC 5764 names: SRTP_AES128_CM_HMAC_SHA1_80,
+ * SRTP_AES128_CM_HMAC_SHA1_32, SRTP_AEAD_AES_128_GCM, SRTP_AEAD_AES_256_GCM (OpenSSL's
+ * spellings SRTP_AES128_CM_SHA1_80/_32 are accepted too). Once set, DTLS-SRTP is required:
+ * a peer that does not negotiate it fails the handshake with handshake_failure.
+ * Returns 0, SDTLS_ERR_ARG, SDTLS_ERR_UNSUPPORTED (unknown name). */
+SDTLS_API int sdtls_config_set_srtp_profiles(sdtls_config *cfg, const char *list);
+/* Client: the srtp_mki value to offer (0..255 bytes, copied). A server echoes the client's. */
+SDTLS_API int sdtls_config_set_srtp_mki(sdtls_config *cfg, const uint8_t *mki, size_t len);
+
+/* SRTP master keys and salts, split as RFC 5764 4.2 says, from the exporter with label
+ * "EXTRACTOR-dtls_srtp": client_key, server_key, client_salt, server_salt. */
+typedef struct sdtls_srtp_keys {
+    uint16_t profile;         /* RFC 5764 code point, e.g. 0x0001 */
+    const char *profile_name; /* static string, e.g. "SRTP_AES128_CM_HMAC_SHA1_80" */
+    size_t key_len, salt_len; /* 16/14 (AES-CM), 16/12 or 32/12 (AEAD) */
+    uint8_t client_key[32], server_key[32];
+    uint8_t client_salt[14], server_salt[14];
+    uint8_t mki[255];
+    size_t mki_len;
+    uint8_t material[2 * (32 + 14)]; /* the exporter output as is: 2 * (key + salt) bytes */
+    size_t material_len;
+} sdtls_srtp_keys;
+
+/* After the handshake: the negotiated profile and keys. Returns 0, SDTLS_ERR_STATE (handshake
+ * not done, or no DTLS-SRTP negotiated). Wipe the struct after use. */
+SDTLS_API int sdtls_conn_srtp_keys(const sdtls_conn *c, sdtls_srtp_keys *out);
+/* The negotiated profile name, or "" (static). */
+SDTLS_API const char *sdtls_conn_srtp_profile_name(const sdtls_conn *c);
+
+/* RFC 7983 demultiplexing of one UDP port shared by STUN, DTLS and RTP/RTCP: classify a
+ * datagram by its first byte. */
+typedef enum {
+    SDTLS_DEMUX_UNKNOWN = 0,
+    SDTLS_DEMUX_STUN = 1,         /* 0..3 */
+    SDTLS_DEMUX_ZRTP = 2,         /* 16..19 */
+    SDTLS_DEMUX_DTLS = 3,         /* 20..63 */
+    SDTLS_DEMUX_TURN_CHANNEL = 4, /* 64..79 */
+    SDTLS_DEMUX_RTP = 5,          /* 128..191: RTP and RTCP */
+} sdtls_demux;
+SDTLS_API sdtls_demux sdtls_demux_classify(const uint8_t *dgram, size_t len);
 
 /* ------------------------------------------------------------------------------------------
  * Utilities

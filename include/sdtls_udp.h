@@ -10,6 +10,28 @@
  *    sends the HelloVerifyRequest and keeps no state; ACCEPT creates the connection and feeds
  *    it the same datagram. Nothing is allocated for a peer before that.
  *
+ * Server limits (sdtls_udp_set_limits), which bound what peers that can receive our
+ * HelloVerifyRequest (real addresses, not spoofed ones) can cost:
+ *  - at most `max_sessions` sessions in the table (fixed at creation); an ACCEPT beyond it is
+ *    dropped and counted `table_full`;
+ *  - at most `max_half_open` sessions whose handshake is not complete; an ACCEPT beyond it is
+ *    dropped before anything is allocated and counted `half_open_full` (the client
+ *    retransmits and may find room later);
+ *  - a handshake deadline: a session still handshaking `handshake_timeout_ms` after its
+ *    creation fails with SDTLS_UDP_ERR_HANDSHAKE and is freed (counted `handshake_timeouts`),
+ *    so a peer that passes the cookie exchange and then stalls holds a slot for a bounded time.
+ *
+ * Client restart (RFC 6347 4.2.8): a datagram from the address of an established session whose
+ * first record is a ClientHello in epoch 0 is screened like one from an unknown peer. REPLY
+ * sends the HelloVerifyRequest and leaves the session alone. ACCEPT (a valid cookie: the client
+ * has shown it receives at that address) ends the old session with a FAILED event, err
+ * SDTLS_UDP_ERR_RESTARTED (counted `restarts`), and once that event has been delivered a new
+ * session for the same address takes its place (an ACCEPTED event follows), subject to the
+ * half-open limit. A duplicate of the ClientHello that created the current session (same
+ * client random) and a ClientHello accepted without a cookie (cookies off: no proof of
+ * reachability) never replace a session. While the existing session is still handshaking its
+ * datagrams, ClientHellos included, go to it as usual.
+ *
  * The application pulls events with sdtls_udp_next_event(), which waits in poll() for the
  * socket, an optional extra descriptor (e.g. stdin) and the earliest sdtls_conn_deadline()
  * of all sessions, feeds datagrams and timeouts to the engine and sends everything the
@@ -40,15 +62,21 @@ extern "C" {
 #endif
 
 /* Driver error codes, outside the ranges of sdtls.h. */
-#define SDTLS_UDP_ERR_RESOLVE (-0x401) /* address could not be parsed or resolved */
-#define SDTLS_UDP_ERR_SOCKET (-0x402)  /* socket(), bind(), connect() or poll() failed */
-#define SDTLS_UDP_ERR_REFUSED (-0x403) /* ICMP port unreachable: nobody listens there */
-#define SDTLS_UDP_ERR_IDLE (-0x404)    /* session idle for longer than the idle timeout */
-#define SDTLS_UDP_ERR_FULL (-0x405)    /* server session table full */
+#define SDTLS_UDP_ERR_RESOLVE (-0x401)   /* address could not be parsed or resolved */
+#define SDTLS_UDP_ERR_SOCKET (-0x402)    /* socket(), bind(), connect() or poll() failed */
+#define SDTLS_UDP_ERR_REFUSED (-0x403)   /* ICMP port unreachable: nobody listens there */
+#define SDTLS_UDP_ERR_IDLE (-0x404)      /* session idle for longer than the idle timeout */
+#define SDTLS_UDP_ERR_FULL (-0x405)      /* server session table full */
+#define SDTLS_UDP_ERR_HANDSHAKE (-0x406) /* handshake not complete by the handshake deadline */
+#define SDTLS_UDP_ERR_RESTARTED (-0x407) /* peer restarted: a new handshake replaced it */
 
 /* Defaults of a new endpoint. */
 #define SDTLS_UDP_DEFAULT_MAX_SESSIONS 64
 #define SDTLS_UDP_DEFAULT_IDLE_MS 300000
+/* Server: handshake deadline, from the session's creation. */
+#define SDTLS_UDP_DEFAULT_HANDSHAKE_MS 30000
+/* Server: half-open sessions allowed by default: half the table, rounded up. */
+#define SDTLS_UDP_DEFAULT_MAX_HALF_OPEN(max_sessions) (((max_sessions) + 1) / 2)
 
 /* A socket address as returned by recvfrom(); len 0 means "none". */
 typedef struct sdtls_udp_addr {
@@ -83,14 +111,17 @@ typedef struct sdtls_udp_event {
 /* Endpoint-level counters (the engine's own are in sdtls_conn_stats()). */
 typedef struct sdtls_udp_stats {
     uint64_t dgrams_rx, dgrams_tx, bytes_rx, bytes_tx;
-    uint64_t screened;   /* datagrams from unknown peers given to sdtls_server_screen() */
+    uint64_t screened;   /* datagrams given to sdtls_server_screen() (unknown peers, restarts) */
     uint64_t hvr_sent;   /* HelloVerifyRequests sent */
     uint64_t ignored;    /* datagrams screened IGNORE, or for no session (client) */
     uint64_t accepted;   /* sessions created */
     uint64_t table_full; /* ACCEPT verdicts dropped because the table was full */
     uint64_t tx_errors;  /* datagrams the kernel refused to send (dropped, like loss) */
     uint64_t closed;     /* sessions ended by close_notify */
-    uint64_t failed;     /* sessions ended by an error */
+    uint64_t failed;     /* sessions ended by an error (all causes below included) */
+    uint64_t half_open_full;     /* ACCEPT verdicts dropped: max_half_open handshakes running */
+    uint64_t handshake_timeouts; /* sessions failed by the handshake deadline */
+    uint64_t restarts;           /* sessions replaced by a client restart (RFC 6347 4.2.8) */
 } sdtls_udp_stats;
 
 /* ------------------------------------------------------------------------------------------
@@ -146,6 +177,14 @@ int sdtls_udp_close_all(sdtls_udp *u);
 /* Idle timeout: a session that receives nothing for `idle_ms` fails with SDTLS_UDP_ERR_IDLE
  * (0 disables). Default SDTLS_UDP_DEFAULT_IDLE_MS. Returns 0 or SDTLS_ERR_ARG. */
 int sdtls_udp_set_idle_timeout(sdtls_udp *u, uint64_t idle_ms);
+
+/* Server limits (see the top of this file). `max_half_open`: handshakes running at once,
+ * 0 for the default SDTLS_UDP_DEFAULT_MAX_HALF_OPEN(max_sessions); a value above max_sessions
+ * leaves only the session cap. `handshake_timeout_ms`: time from a session's creation to the
+ * end of its handshake, 0 disables (default SDTLS_UDP_DEFAULT_HANDSHAKE_MS). New limits apply
+ * from the next datagram and timer check; sessions above a lowered half-open cap are not
+ * ended. Returns 0, SDTLS_ERR_ARG (NULL), SDTLS_ERR_STATE (a client endpoint). */
+int sdtls_udp_set_limits(sdtls_udp *u, size_t max_half_open, uint64_t handshake_timeout_ms);
 
 /* The bound local address (with the real port when 0 was asked). Returns 0, SDTLS_ERR_ARG,
  * SDTLS_UDP_ERR_SOCKET. */

@@ -274,9 +274,13 @@ static int hexval(char c)
 
 int sdtls__fp_parse(const char *s, sdtls_hash_id *hash, uint8_t *out, size_t *out_len)
 {
-    /* "sha-256 AB:CD:..." (RFC 8122 5); the hash name is optional (sha-256). */
+    /* "sha-256 AB:CD:..." (RFC 8122 5), optionally as the SDP line "a=fingerprint:...";
+     * the hash name is optional (sha-256). */
     char name[16];
     size_t i = 0;
+    if (strncasecmp(s, "a=fingerprint:", 14) == 0) {
+        s += 14;
+    }
     const char *sp = strchr(s, ' ');
     if (sp != NULL) {
         size_t nl = (size_t)(sp - s);

@@ -44,6 +44,10 @@ struct sdtls_config {
     size_t n_groups;
     uint8_t alpn[SDTLS_MAX_ALPN_WIRE]; /* wire form: u8-length-prefixed names */
     size_t alpn_len;
+    uint16_t srtp[8]; /* RFC 5764 profiles in preference order; 0 entries: no DTLS-SRTP */
+    size_t n_srtp;
+    uint8_t srtp_mki[255];
+    size_t srtp_mki_len;
 
     size_t mtu;
     sdtls__timer_cfg timer;

@@ -210,6 +210,86 @@ static void test_close_notify(void **state)
     pair_teardown(&p);
 }
 
+static void test_srtp(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    static const uint8_t mki[] = {1, 2, 3};
+    assert_int_equal(sdtls_config_set_srtp_profiles(
+                         p.ccfg, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"), 0);
+    assert_int_equal(sdtls_config_set_srtp_mki(p.ccfg, mki, sizeof(mki)), 0);
+    /* Server preference wins among the client's offers. */
+    assert_int_equal(sdtls_config_set_srtp_profiles(
+                         p.scfg, "SRTP_AES128_CM_HMAC_SHA1_80,SRTP_AEAD_AES_128_GCM"), 0);
+    pair_connect(&p, 8);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    sdtls_srtp_keys a, b;
+    assert_int_equal(sdtls_conn_srtp_keys(p.c, &a), 0);
+    assert_int_equal(sdtls_conn_srtp_keys(p.s, &b), 0);
+    assert_int_equal(a.profile, 0x0001);
+    assert_string_equal(a.profile_name, "SRTP_AES128_CM_HMAC_SHA1_80");
+    assert_string_equal(sdtls_conn_srtp_profile_name(p.s), "SRTP_AES128_CM_HMAC_SHA1_80");
+    assert_int_equal(a.key_len, 16);
+    assert_int_equal(a.salt_len, 14);
+    assert_int_equal(a.material_len, 60);
+    assert_memory_equal(a.material, b.material, 60);
+    assert_memory_equal(a.client_key, b.material, 16);
+    assert_memory_equal(a.server_key, b.material + 16, 16);
+    assert_memory_equal(a.client_salt, b.material + 32, 14);
+    assert_memory_equal(a.server_salt, b.material + 46, 14);
+    assert_int_equal(b.mki_len, 3);
+    assert_memory_equal(b.mki, mki, 3);
+    /* The same bytes as the general exporter gives. */
+    uint8_t ex[60];
+    assert_int_equal(sdtls_conn_export(p.c, "EXTRACTOR-dtls_srtp", NULL, 0, ex, sizeof(ex)), 0);
+    assert_memory_equal(ex, a.material, 60);
+    pair_teardown(&p);
+}
+
+static void test_srtp_required(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_srtp_profiles(p.ccfg, "SRTP_AEAD_AES_256_GCM"), 0);
+    pair_connect(&p, 9);
+    /* A server without DTLS-SRTP ignores the offer; the client requires it. */
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[0], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
+    pair_teardown(&p);
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_srtp_profiles(p.ccfg, "SRTP_AEAD_AES_256_GCM"), 0);
+    assert_int_equal(sdtls_config_set_srtp_profiles(p.scfg, "SRTP_AES128_CM_HMAC_SHA1_32"), 0);
+    pair_connect(&p, 10);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
+    pair_teardown(&p);
+    assert_int_equal(sdtls_demux_classify((const uint8_t *)"\x16", 1), SDTLS_DEMUX_DTLS);
+    assert_int_equal(sdtls_demux_classify((const uint8_t *)"\x00", 1), SDTLS_DEMUX_STUN);
+    assert_int_equal(sdtls_demux_classify((const uint8_t *)"\x80", 1), SDTLS_DEMUX_RTP);
+    assert_int_equal(sdtls_demux_classify((const uint8_t *)"\xff", 1), SDTLS_DEMUX_UNKNOWN);
+}
+
+static void test_sdp_fingerprint_forms(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    char fp[200], line[220], lower[200];
+    assert_int_equal(sdtls_config_get_fingerprint(p.scfg, "sha-512", fp, sizeof(fp)), 0);
+    snprintf(line, sizeof(line), "a=fingerprint:%s", fp);
+    for (size_t i = 0; i <= strlen(fp); i++) {
+        lower[i] = (char)((fp[i] >= 'A' && fp[i] <= 'F') ? fp[i] + 32 : fp[i]);
+    }
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.ccfg, line), 0);
+    pair_connect(&p, 11);
+    assert_int_equal(sdtls_conn_set_peer_fingerprint(p.c, lower), 0);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    pair_teardown(&p);
+    assert_int_equal(sdtls_config_new(&p.ccfg, NULL), 0);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.ccfg, "sha-256 AB:CD"), SDTLS_ERR_ARG);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.ccfg, "md5 AB:CD"), SDTLS_ERR_ARG);
+    sdtls_config_free(p.ccfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +304,9 @@ int main(void)
         cmocka_unit_test(test_no_shared_suite),
         cmocka_unit_test(test_small_mtu_fragments),
         cmocka_unit_test(test_close_notify),
+        cmocka_unit_test(test_srtp),
+        cmocka_unit_test(test_srtp_required),
+        cmocka_unit_test(test_sdp_fingerprint_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

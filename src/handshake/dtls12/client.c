@@ -53,6 +53,17 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
     }
     SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
     SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
+    if (cfg->n_srtp > 0) {
+        SDTLS_TRY(sdtls_wr_u16(w, 14)); /* use_srtp (RFC 5764 4.1.1) */
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+        for (size_t i = 0; i < cfg->n_srtp; i++) {
+            SDTLS_TRY(sdtls_wr_u16(w, cfg->srtp[i]));
+        }
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+        SDTLS_TRY(sdtls_wr_vec(w, 1, cfg->srtp_mki, cfg->srtp_mki_len));
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
+    }
     if (cfg->alpn_len > 0) {
         SDTLS_TRY(sdtls_wr_u16(w, 16));
         SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(cfg->alpn_len + 2)));
@@ -176,7 +187,36 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         memcpy(alpn, name.p, n);
         alpn[n] = 0;
     }
+    uint16_t srtp = 0;
+    if (ext.has_srtp) {
+        /* RFC 5764 4.1.1: exactly one profile, one we offered, and our MKI if any. */
+        if (hs->cfg->n_srtp == 0) {
+            return SDTLS_ALERT(UNSUPPORTED_EXTENSION);
+        }
+        sdtls_rd p = ext.srtp_profiles;
+        SDTLS_TRY(sdtls_rd_u16(&p, &srtp));
+        int offered = 0;
+        for (size_t i = 0; i < hs->cfg->n_srtp; i++) {
+            offered |= hs->cfg->srtp[i] == srtp;
+        }
+        if (sdtls_rd_left(&p) != 0 || !offered ||
+            (ext.srtp_mki_len != 0 && (ext.srtp_mki_len != hs->cfg->srtp_mki_len ||
+                                       memcmp(ext.srtp_mki, hs->cfg->srtp_mki,
+                                              ext.srtp_mki_len) != 0))) {
+            sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server's use_srtp answer is not one we offered");
+            return SDTLS_ALERT(ILLEGAL_PARAMETER);
+        }
+    } else if (hs->cfg->n_srtp > 0) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
+                   "server did not negotiate DTLS-SRTP (use_srtp), which we require");
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
     /* commit */
+    hs->out->srtp_profile = srtp;
+    if (srtp != 0) {
+        memcpy(hs->out->srtp_mki, hs->cfg->srtp_mki, hs->cfg->srtp_mki_len);
+        hs->out->srtp_mki_len = hs->cfg->srtp_mki_len;
+    }
     memcpy(hs->out->server_random, random, 32);
     hs->out->suite = suite;
     hs->peer_ems = ext.ems;

@@ -27,6 +27,14 @@ const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len);
 /* Default preference: every suite we implement. */
 size_t sdtls__suite_defaults(uint16_t *out, size_t cap);
 const char *sdtls__group_name(uint16_t group);
+/* DTLS-SRTP protection profiles (RFC 5764 4.1.2, RFC 7714 14.2). */
+typedef struct sdtls__srtp_profile {
+    uint16_t id;
+    const char *name;
+    uint8_t key_len, salt_len;
+} sdtls__srtp_profile;
+const sdtls__srtp_profile *sdtls__srtp_by_id(uint16_t id);
+const sdtls__srtp_profile *sdtls__srtp_by_name(const char *name, size_t len);
 int sdtls__group_by_name(const char *name, size_t len, uint16_t *out);
 /* Signature schemes we accept, in preference order. */
 extern const uint16_t sdtls__sig_schemes[];
@@ -64,6 +72,9 @@ typedef struct sdtls__params {
     int has_peer_cert;
     uint8_t peer_cert_sha256[32];
     char alpn[256];
+    uint16_t srtp_profile; /* 0: none negotiated */
+    uint8_t srtp_mki[255];
+    size_t srtp_mki_len;
     int ems;
 } sdtls__params;
 
@@ -138,6 +149,10 @@ typedef struct sdtls__exts {
     const uint8_t *sni;
     size_t sni_len;
     int has_sni;
+    sdtls_rd srtp_profiles;
+    const uint8_t *srtp_mki;
+    size_t srtp_mki_len;
+    int has_srtp;
 } sdtls__exts;
 
 SDTLS_MUST_CHECK int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e);

@@ -6,6 +6,7 @@
 #define EXT_SUPPORTED_GROUPS 10
 #define EXT_EC_POINT_FORMATS 11
 #define EXT_SIGNATURE_ALGORITHMS 13
+#define EXT_USE_SRTP 14
 #define EXT_ALPN 16
 #define EXT_EMS 23
 #define EXT_RENEGOTIATION_INFO 0xff01
@@ -72,6 +73,20 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             SDTLS_TRY(sdtls_rd_done(&body));
             e->has_sigalgs = 1;
             break;
+        case EXT_USE_SRTP: {
+            /* RFC 5764 4.1.1: profiles<2..2^16-1>, srtp_mki<0..255>. */
+            sdtls_rd mki;
+            SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xfffe, &e->srtp_profiles));
+            SDTLS_TRY(sdtls_rd_vec(&body, 1, 0, 255, &mki));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            if (sdtls_rd_left(&e->srtp_profiles) % 2 != 0) {
+                return SDTLS_ALERT(DECODE_ERROR);
+            }
+            e->srtp_mki = mki.p;
+            e->srtp_mki_len = sdtls_rd_left(&mki);
+            e->has_srtp = 1;
+            break;
+        }
         case EXT_ALPN:
             SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xffff, &e->alpn));
             SDTLS_TRY(sdtls_rd_done(&body));

@@ -77,6 +77,34 @@ static int choose_alpn(sdtls__hs12 *hs, const sdtls__client_hello *ch)
     return SDTLS_ALERT(NO_APPLICATION_PROTOCOL);
 }
 
+static int choose_srtp(sdtls__hs12 *hs, const sdtls__client_hello *ch)
+{
+    hs->out->srtp_profile = 0;
+    if (hs->cfg->n_srtp == 0) {
+        return 0; /* not configured: the extension is ignored */
+    }
+    if (!ch->ext.has_srtp) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
+                   "client does not offer DTLS-SRTP (use_srtp), which we require");
+        return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    /* Our preference among the client's profiles (RFC 5764 4.1.1). */
+    for (size_t i = 0; i < hs->cfg->n_srtp; i++) {
+        sdtls_rd r = ch->ext.srtp_profiles;
+        uint16_t p;
+        while (sdtls_rd_u16(&r, &p) == 0) {
+            if (p == hs->cfg->srtp[i]) {
+                hs->out->srtp_profile = p;
+                memcpy(hs->out->srtp_mki, ch->ext.srtp_mki, ch->ext.srtp_mki_len);
+                hs->out->srtp_mki_len = ch->ext.srtp_mki_len;
+                return 0;
+            }
+        }
+    }
+    sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "no shared DTLS-SRTP protection profile");
+    return SDTLS_ALERT(HANDSHAKE_FAILURE);
+}
+
 static int send_hello_verify_request(sdtls__hs12 *hs, const sdtls__client_hello *ch,
                                      uint16_t seq)
 {
@@ -122,6 +150,15 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u16(w, 2));
         SDTLS_TRY(sdtls_wr_u8(w, 1));
         SDTLS_TRY(sdtls_wr_u8(w, 0));
+    }
+    if (hs->out->srtp_profile != 0) {
+        size_t e;
+        SDTLS_TRY(sdtls_wr_u16(w, 14));
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+        SDTLS_TRY(sdtls_wr_u16(w, 2));
+        SDTLS_TRY(sdtls_wr_u16(w, hs->out->srtp_profile));
+        SDTLS_TRY(sdtls_wr_vec(w, 1, hs->out->srtp_mki, hs->out->srtp_mki_len));
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
     }
     if (hs->out->alpn[0] != 0) {
         size_t n = strlen(hs->out->alpn), m;
@@ -246,6 +283,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
     SDTLS_TRY(choose_alpn(hs, &ch));
+    SDTLS_TRY(choose_srtp(hs, &ch));
     if (ch.ext.has_sni && ch.ext.sni_len < sizeof(hs->server_name)) {
         memcpy(hs->server_name, ch.ext.sni, ch.ext.sni_len);
         hs->server_name[ch.ext.sni_len] = 0;

@@ -86,3 +86,41 @@ int sdtls__group_by_name(const char *name, size_t len, uint16_t *out)
     }
     return SDTLS_ERR_UNSUPPORTED;
 }
+
+static const sdtls__srtp_profile srtp_profiles[] = {
+    {0x0001, "SRTP_AES128_CM_HMAC_SHA1_80", 16, 14},
+    {0x0002, "SRTP_AES128_CM_HMAC_SHA1_32", 16, 14},
+    {0x0007, "SRTP_AEAD_AES_128_GCM", 16, 12},
+    {0x0008, "SRTP_AEAD_AES_256_GCM", 32, 12},
+};
+
+const sdtls__srtp_profile *sdtls__srtp_by_id(uint16_t id)
+{
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(srtp_profiles); i++) {
+        if (srtp_profiles[i].id == id) {
+            return &srtp_profiles[i];
+        }
+    }
+    return NULL;
+}
+
+const sdtls__srtp_profile *sdtls__srtp_by_name(const char *name, size_t len)
+{
+    /* OpenSSL spells the SHA1 profiles without "HMAC_": accept both. */
+    static const struct {
+        const char *alias;
+        uint16_t id;
+    } aliases[] = {{"SRTP_AES128_CM_SHA1_80", 0x0001}, {"SRTP_AES128_CM_SHA1_32", 0x0002}};
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(srtp_profiles); i++) {
+        if (strlen(srtp_profiles[i].name) == len &&
+            strncasecmp(srtp_profiles[i].name, name, len) == 0) {
+            return &srtp_profiles[i];
+        }
+    }
+    for (size_t i = 0; i < SDTLS_ARRAY_LEN(aliases); i++) {
+        if (strlen(aliases[i].alias) == len && strncasecmp(aliases[i].alias, name, len) == 0) {
+            return sdtls__srtp_by_id(aliases[i].id);
+        }
+    }
+    return NULL;
+}
