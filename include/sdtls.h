@@ -67,6 +67,7 @@ extern "C" {
 #define SDTLS_ALERT_MISSING_EXTENSION 109
 #define SDTLS_ALERT_UNSUPPORTED_EXTENSION 110
 #define SDTLS_ALERT_UNRECOGNIZED_NAME 112
+#define SDTLS_ALERT_UNKNOWN_PSK_IDENTITY 115
 #define SDTLS_ALERT_NO_APPLICATION_PROTOCOL 120
 
 /* We abort the connection and send alert `a`. */
@@ -188,6 +189,22 @@ SDTLS_API int sdtls_config_get_key_pem(const sdtls_config *cfg, char *out, size_
 SDTLS_API int sdtls_config_get_fingerprint(const sdtls_config *cfg, const char *hash, char *out,
                                            size_t cap);
 
+/* Pre-shared keys (RFC 4279, RFC 5489). A client offers the PSK suites (and, unless a cipher
+ * list was set explicitly, only them) once it has an identity and key; a server can use PSK
+ * suites once it has a key (one identity) or a lookup callback (many identities).
+ * Identity up to 128 bytes, key 1..64 bytes; both copied.
+ * Returns 0 or SDTLS_ERR_ARG. */
+SDTLS_API int sdtls_config_set_psk(sdtls_config *cfg, const uint8_t *identity, size_t identity_len,
+                                   const uint8_t *key, size_t key_len);
+/* Server: the identity hint sent in ServerKeyExchange (up to 128 bytes; none by default). */
+SDTLS_API int sdtls_config_set_psk_hint(sdtls_config *cfg, const uint8_t *hint, size_t len);
+/* Server PSK lookup: write the key for `identity` into key (at most key_cap = 64 bytes) and
+ * return its length, or return -1 for an unknown identity (the handshake then fails with
+ * unknown_psk_identity). Called during sdtls_conn_recv; must not call into the connection. */
+typedef int (*sdtls_psk_fn)(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
+                            size_t key_cap);
+SDTLS_API int sdtls_config_set_psk_callback(sdtls_config *cfg, sdtls_psk_fn fn, void *user);
+
 /* Trust anchors for SDTLS_VERIFY_CA (PEM file with one or more certificates). */
 SDTLS_API int sdtls_config_set_ca_file(sdtls_config *cfg, const char *path);
 SDTLS_API int sdtls_config_set_verify(sdtls_config *cfg, sdtls_verify_mode mode);
@@ -202,7 +219,10 @@ SDTLS_API int sdtls_config_set_client_auth(sdtls_config *cfg, int request, int r
 /* Colon- or comma-separated IANA suite names, in preference order
  * ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:…"). Unknown names: SDTLS_ERR_UNSUPPORTED. */
 SDTLS_API int sdtls_config_set_ciphers(sdtls_config *cfg, const char *list);
-/* Colon- or comma-separated group names: x25519, secp256r1 (P-256), secp384r1 (P-384). */
+/* Colon- or comma-separated group names: x25519, secp256r1 (P-256), secp384r1 (P-384).
+ * In DTLS 1.2 a client's groups also name the curves it accepts in ECDSA certificates
+ * (RFC 8422 5.1): a list without secp256r1 keeps servers with P-256 certificates (OpenSSL's,
+ * for one) from choosing an ECDSA suite. */
 SDTLS_API int sdtls_config_set_groups(sdtls_config *cfg, const char *list);
 /* Comma-separated ALPN protocol names (client: offered; server: accepted, in preference). */
 SDTLS_API int sdtls_config_set_alpn(sdtls_config *cfg, const char *list);
@@ -291,9 +311,10 @@ SDTLS_API int sdtls_conn_set_peer_fingerprint(sdtls_conn *c, const char *fingerp
  * sdtls_conn_send() to get the alert datagram. After a clean close, recv returns 0 and
  * ignores further datagrams' data; sdtls_conn_is_closed() tells. */
 SDTLS_API int sdtls_conn_recv(sdtls_conn *c, const uint8_t *dgram, size_t len, uint64_t now_ms);
-/* Take the next datagram to send (handshake flights, retransmissions, alerts).
- * *out_len 0 means nothing to send now. Returns 0, SDTLS_ERR_BUF_SMALL (cap < MTU), or the
- * sticky fatal code once the pending alert has been written. */
+/* Take the next datagram to send (handshake flights, retransmissions, alerts), at most
+ * min(cap, MTU) bytes. *out_len 0 means nothing to send now. Returns 0, SDTLS_ERR_BUF_SMALL
+ * (cap below 256 bytes, or too small for a pending record), or the sticky fatal code once
+ * the pending alert has been written. */
 SDTLS_API int sdtls_conn_send(sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len,
                               uint64_t now_ms);
 /* Absolute time of the next timer, or SDTLS_NO_DEADLINE. */

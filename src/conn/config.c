@@ -332,6 +332,44 @@ int sdtls_config_get_fingerprint(const sdtls_config *cfg, const char *hash, char
     return sdtls__fp_format(h, cfg->cert.der[0], cfg->cert.der_len[0], out, cap);
 }
 
+int sdtls_config_set_psk(sdtls_config *cfg, const uint8_t *identity, size_t identity_len,
+                         const uint8_t *key, size_t key_len)
+{
+    if (cfg == NULL || (identity == NULL && identity_len > 0) || key == NULL || key_len == 0 ||
+        identity_len > sizeof(cfg->psk_identity) || key_len > sizeof(cfg->psk)) {
+        return SDTLS_ERR_ARG;
+    }
+    if (identity_len > 0) {
+        memcpy(cfg->psk_identity, identity, identity_len);
+    }
+    cfg->psk_identity_len = identity_len;
+    memcpy(cfg->psk, key, key_len);
+    cfg->psk_len = key_len;
+    return 0;
+}
+
+int sdtls_config_set_psk_hint(sdtls_config *cfg, const uint8_t *hint, size_t len)
+{
+    if (cfg == NULL || (hint == NULL && len > 0) || len > sizeof(cfg->psk_hint)) {
+        return SDTLS_ERR_ARG;
+    }
+    if (len > 0) {
+        memcpy(cfg->psk_hint, hint, len);
+    }
+    cfg->psk_hint_len = len;
+    return 0;
+}
+
+int sdtls_config_set_psk_callback(sdtls_config *cfg, sdtls_psk_fn fn, void *user)
+{
+    if (cfg == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->psk_cb = fn;
+    cfg->psk_user = user;
+    return 0;
+}
+
 int sdtls_config_set_ca_file(sdtls_config *cfg, const char *path)
 {
     sdtls__trust *t;
@@ -443,6 +481,7 @@ int sdtls_config_set_ciphers(sdtls_config *cfg, const char *list)
     }
     memcpy(cfg->suites, ids, l.n * sizeof(ids[0]));
     cfg->n_suites = l.n;
+    cfg->suites_explicit = 1;
     return 0;
 }
 

@@ -5,7 +5,7 @@
 #include "../crypto/crypto.h"
 #include "../handshake/transport.h"
 
-#define SDTLS_MAX_SUITES 16
+#define SDTLS_MAX_SUITES 24
 #define SDTLS_MAX_GROUPS 8
 #define SDTLS_MAX_ALPN_WIRE 256
 
@@ -40,6 +40,15 @@ struct sdtls_config {
 
     uint16_t suites[SDTLS_MAX_SUITES];
     size_t n_suites;
+    int suites_explicit; /* set by sdtls_config_set_ciphers */
+    uint8_t psk_identity[128];
+    size_t psk_identity_len;
+    uint8_t psk[64];
+    size_t psk_len;
+    uint8_t psk_hint[128];
+    size_t psk_hint_len;
+    sdtls_psk_fn psk_cb;
+    void *psk_user;
     uint16_t groups[SDTLS_MAX_GROUPS];
     size_t n_groups;
     uint8_t alpn[SDTLS_MAX_ALPN_WIRE]; /* wire form: u8-length-prefixed names */

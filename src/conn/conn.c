@@ -64,7 +64,7 @@ int sdtls_conn_new(const sdtls_config *cfg, sdtls_role role, const void *peer_ad
         (role != SDTLS_ROLE_CLIENT && role != SDTLS_ROLE_SERVER)) {
         return SDTLS_ERR_ARG;
     }
-    if (role == SDTLS_ROLE_SERVER && !cfg->has_cert) {
+    if (role == SDTLS_ROLE_SERVER && !cfg->has_cert && cfg->psk_len == 0 && cfg->psk_cb == NULL) {
         return SDTLS_ERR_STATE;
     }
     sdtls_conn *c = sdtls__alloc(cfg, sizeof(*c));
@@ -402,7 +402,13 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
     uint8_t *pt = (uint8_t *)(uintptr_t)rec->payload + (cs->aead ? cs->explicit_nonce : 0);
     size_t len;
     if (sdtls__rec_open(cs, rec, pt, &len) != 0) {
-        c->stats.drop_bad_mac++;
+        if (c->stats.drop_bad_mac++ == 0 && !c->established && cs->aead != NULL) {
+            /* The first protected record of a handshake failing is worth one line: it is how
+             * mismatched keys (a wrong PSK, for one) show. */
+            sdtls__log(c->cfg, SDTLS_LOG_ERROR,
+                       "dropped a handshake record that failed authentication: do both sides "
+                       "have the same key?");
+        }
         return 0;
     }
     sdtls__replay_update(&cs->replay, rec->seq);

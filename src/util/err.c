@@ -29,6 +29,7 @@
     X(MISSING_EXTENSION, "missing_extension")                                                      \
     X(UNSUPPORTED_EXTENSION, "unsupported_extension")                                              \
     X(UNRECOGNIZED_NAME, "unrecognized_name")                                                      \
+    X(UNKNOWN_PSK_IDENTITY, "unknown_psk_identity")                                                \
     X(NO_APPLICATION_PROTOCOL, "no_application_protocol")
 
 const char *sdtls_alert_name(int alert)

@@ -290,6 +290,97 @@ static void test_sdp_fingerprint_forms(void **state)
     sdtls_config_free(p.ccfg);
 }
 
+static int psk_lookup(void *user, const uint8_t *id, size_t id_len, uint8_t *key, size_t cap)
+{
+    if (id_len == 6 && memcmp(id, "device", 6) == 0) {
+        memset(key, 0x42, 16);
+        return 16;
+    }
+    return -1;
+}
+
+static void run_psk(const char *suite, int use_callback, const char *hint, int expect_ok)
+{
+    pair p;
+    uint8_t key[16];
+    memset(key, 0x42, sizeof(key));
+    memset(&p, 0, sizeof(p));
+    p.rng_c = 77;
+    p.rng_s = 78;
+    assert_int_equal(sdtls_config_new(&p.ccfg, NULL), 0);
+    assert_int_equal(sdtls_config_new(&p.scfg, NULL), 0);
+    assert_int_equal(sdtls_config_set_rng(p.ccfg, tu_rng, &p.rng_c), 0);
+    assert_int_equal(sdtls_config_set_rng(p.scfg, tu_rng, &p.rng_s), 0);
+    assert_int_equal(
+        sdtls_config_set_psk(p.ccfg, (const uint8_t *)"device", 6, key, expect_ok ? 16 : 15), 0);
+    if (suite != NULL) {
+        assert_int_equal(sdtls_config_set_ciphers(p.ccfg, suite), 0);
+    }
+    if (use_callback) {
+        assert_int_equal(sdtls_config_set_psk_callback(p.scfg, psk_lookup, NULL), 0);
+    } else {
+        assert_int_equal(sdtls_config_set_psk(p.scfg, (const uint8_t *)"device", 6, key, 16), 0);
+    }
+    if (hint != NULL) {
+        assert_int_equal(sdtls_config_set_psk_hint(p.scfg, (const uint8_t *)hint, strlen(hint)), 0);
+    }
+    pair_connect(&p, 12);
+    int rc = link_run_handshake(&p.l, 10000);
+    if (!expect_ok) {
+        /* With a wrong key the client's Finished does not even authenticate as a record:
+         * dropped silently (RFC 6347 4.1.2.7) and counted; the handshake cannot finish. */
+        assert_int_not_equal(rc, 0);
+        sdtls_stats st;
+        sdtls_conn_stats(p.s, &st);
+        assert_true(st.drop_bad_mac >= 1);
+        assert_false(sdtls_conn_is_handshake_done(p.s));
+        pair_teardown(&p);
+        return;
+    }
+    assert_int_equal(rc, 0);
+    if (suite != NULL) {
+        assert_string_equal(sdtls_conn_cipher_name(p.c), suite);
+    }
+    char fp[128];
+    assert_int_equal(sdtls_conn_peer_fingerprint(p.c, fp, sizeof(fp)), SDTLS_ERR_STATE);
+    exchange_data(&p);
+    pair_teardown(&p);
+}
+
+static void test_psk_suites(void **state)
+{
+    run_psk(NULL, 0, NULL, 1);
+    run_psk("TLS_PSK_WITH_AES_128_CCM_8", 0, NULL, 1);
+    run_psk("TLS_PSK_WITH_AES_128_CCM", 1, "hint", 1);
+    run_psk("TLS_PSK_WITH_AES_128_GCM_SHA256", 1, NULL, 1);
+    run_psk("TLS_PSK_WITH_AES_256_GCM_SHA384", 0, "hint", 1);
+    run_psk("TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", 1, NULL, 1);
+    run_psk("TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", 0, "a hint", 1);
+    run_psk("TLS_PSK_WITH_AES_128_CCM_8", 0, NULL, 0);
+}
+
+static void test_psk_unknown_identity(void **state)
+{
+    pair p;
+    uint8_t key[16] = {1};
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(sdtls_config_new(&p.ccfg, NULL), 0);
+    assert_int_equal(sdtls_config_new(&p.scfg, NULL), 0);
+    assert_int_equal(sdtls_config_set_psk(p.ccfg, (const uint8_t *)"stranger", 8, key, 16), 0);
+    assert_int_equal(sdtls_config_set_psk_callback(p.scfg, psk_lookup, NULL), 0);
+    pair_connect(&p, 13);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_UNKNOWN_PSK_IDENTITY));
+    assert_int_equal(p.l.err[0], SDTLS_ERR_PEER_ALERT(SDTLS_ALERT_UNKNOWN_PSK_IDENTITY));
+    pair_teardown(&p);
+}
+
+static void test_ccm_certificate_suites(void **state)
+{
+    run_suite(SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", "secp256r1");
+    run_suite(SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", "x25519");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +398,9 @@ int main(void)
         cmocka_unit_test(test_srtp),
         cmocka_unit_test(test_srtp_required),
         cmocka_unit_test(test_sdp_fingerprint_forms),
+        cmocka_unit_test(test_psk_suites),
+        cmocka_unit_test(test_psk_unknown_identity),
+        cmocka_unit_test(test_ccm_certificate_suites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,10 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
     SDTLS_TRY(sdtls_wr_vec(w, 1, hs->cookie, hs->cookie_len));
     SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
     for (size_t i = 0; i < cfg->n_suites; i++) {
-        SDTLS_TRY(sdtls_wr_u16(w, cfg->suites[i]));
+        const sdtls__suite *s = sdtls__suite_by_id(cfg->suites[i]);
+        if (s != NULL && sdtls__suite_usable(cfg, s, SDTLS_ROLE_CLIENT)) {
+            SDTLS_TRY(sdtls_wr_u16(w, cfg->suites[i]));
+        }
     }
     SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
     SDTLS_TRY(sdtls_wr_u8(w, 1));
@@ -151,8 +154,10 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     }
     const sdtls__suite *suite = NULL;
     for (size_t i = 0; i < hs->cfg->n_suites; i++) {
-        if (hs->cfg->suites[i] == suite_id) {
-            suite = sdtls__suite_by_id(suite_id);
+        const sdtls__suite *s = sdtls__suite_by_id(suite_id);
+        if (hs->cfg->suites[i] == suite_id && s != NULL &&
+            sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_CLIENT)) {
+            suite = s;
         }
     }
     if (suite == NULL || comp != 0) {
@@ -223,7 +228,7 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     memcpy(hs->out->alpn, alpn, sizeof(alpn));
     sdtls__log(hs->cfg, SDTLS_LOG_INFO, "server chose %s%s", suite->name,
                ext.ems ? ", extended master secret" : "");
-    *next = C_WAIT_CERT;
+    *next = SDTLS_KX_HAS_CERT(suite->kx) ? C_WAIT_CERT : C_WAIT_SKE;
     return 0;
 }
 
@@ -258,9 +263,57 @@ static int offered_group(const sdtls__hs12 *hs, uint16_t g)
     return 0;
 }
 
+/* Our ephemeral key for the server's group, and the shared secret into hs->pms. */
+static int client_ecdhe(sdtls__hs12 *hs, uint16_t group, const sdtls_rd *point)
+{
+    uint8_t pub[133];
+    size_t pub_len;
+    sdtls__kex *kex = NULL;
+    if (sdtls__kex_new((sdtls_group_id)group, &kex, pub, sizeof(pub), &pub_len) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    if (sdtls__kex_derive(kex, point->p, sdtls_rd_left(point), hs->pms, sizeof(hs->pms),
+                          &hs->pms_len) != 0) {
+        sdtls__kex_free(kex);
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    sdtls__kex_free(hs->kex);
+    hs->kex = kex;
+    memcpy(hs->kex_pub, pub, pub_len);
+    hs->kex_pub_len = pub_len;
+    hs->out->group = group;
+    return 0;
+}
+
+
+/* RFC 4279 2 (hint only) and RFC 5489 2 (hint, then unsigned ECDH parameters). */
+static int on_psk_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len)
+{
+    sdtls_rd r = sdtls_rd_init(body, len), hint, point;
+    SDTLS_TRY(sdtls_rd_vec(&r, 2, 0, 0xffff, &hint));
+    if (hs->out->suite->kx == SDTLS_KX_PSK) {
+        return sdtls_rd_done(&r);
+    }
+    uint8_t curve_type;
+    uint16_t group;
+    SDTLS_TRY(sdtls_rd_u8(&r, &curve_type));
+    SDTLS_TRY(sdtls_rd_u16(&r, &group));
+    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &point));
+    SDTLS_TRY(sdtls_rd_done(&r));
+    if (curve_type != 3 || !offered_group(hs, group)) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    return client_ecdhe(hs, group, &point);
+}
+
 static int on_server_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len,
                                   uint16_t seq, sdtls__hs_state *next)
 {
+    if (SDTLS_KX_IS_PSK(hs->out->suite->kx)) {
+        SDTLS_TRY(on_psk_key_exchange(hs, body, len));
+        *next = C_WAIT_SHD;
+        return 0;
+    }
     sdtls_rd r = sdtls_rd_init(body, len), point, sig;
     uint8_t curve_type;
     uint16_t group, scheme;
@@ -289,22 +342,7 @@ static int on_server_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t l
         sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "ServerKeyExchange signature does not verify");
         return SDTLS_ALERT(DECRYPT_ERROR);
     }
-    uint8_t pub[133];
-    size_t pub_len;
-    sdtls__kex *kex = NULL;
-    if (sdtls__kex_new((sdtls_group_id)group, &kex, pub, sizeof(pub), &pub_len) != 0) {
-        return SDTLS_ALERT(INTERNAL_ERROR);
-    }
-    if (sdtls__kex_derive(kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
-                          &hs->pms_len) != 0) {
-        sdtls__kex_free(kex);
-        return SDTLS_ALERT(ILLEGAL_PARAMETER);
-    }
-    sdtls__kex_free(hs->kex);
-    hs->kex = kex;
-    memcpy(hs->kex_pub, pub, pub_len);
-    hs->kex_pub_len = pub_len;
-    hs->out->group = group;
+    SDTLS_TRY(client_ecdhe(hs, group, &point));
     *next = C_WAIT_CR_SHD;
     return 0;
 }
@@ -336,10 +374,12 @@ static int on_certificate_request(sdtls__hs12 *hs, const uint8_t *body, size_t l
 static int on_server_hello_done(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
                                 sdtls__hs_state *next)
 {
+    sdtls_kx kx = hs->out->suite->kx;
     if (len != 0) {
         return SDTLS_ALERT(DECODE_ERROR);
     }
-    if (hs->kex == NULL) {
+    /* Only plain PSK may skip ServerKeyExchange (no hint); the others need the ECDH share. */
+    if (SDTLS_KX_HAS_ECDHE(kx) && hs->kex == NULL) {
         return SDTLS_ALERT(UNEXPECTED_MESSAGE);
     }
     uint8_t buf[SDTLS_DEFAULT_MAX_MSG];
@@ -361,7 +401,13 @@ static int on_server_hello_done(sdtls__hs12 *hs, const uint8_t *body, size_t len
         send_cv = have;
     }
     sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
-    if (sdtls_wr_vec(&w, 1, hs->kex_pub, hs->kex_pub_len) != 0) {
+    if (SDTLS_KX_IS_PSK(kx)) {
+        if (sdtls_wr_vec(&w, 2, hs->cfg->psk_identity, hs->cfg->psk_identity_len) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        SDTLS_TRY(sdtls__hs12_psk_premaster(hs, hs->cfg->psk, hs->cfg->psk_len));
+    }
+    if (SDTLS_KX_HAS_ECDHE(kx) && sdtls_wr_vec(&w, 1, hs->kex_pub, hs->kex_pub_len) != 0) {
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CLIENT_KEY_EXCHANGE, 0, buf, w.len));
@@ -415,9 +461,11 @@ static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_
 
 const sdtls__hs_row sdtls__hs12_client_rows[] = {
     {C_WAIT_SH, SDTLS_HS_HELLO_VERIFY_REQUEST, on_hello_verify_request, NEXT(C_WAIT_SH), 0},
-    {C_WAIT_SH, SDTLS_HS_SERVER_HELLO, on_server_hello, NEXT(C_WAIT_CERT), 1},
+    {C_WAIT_SH, SDTLS_HS_SERVER_HELLO, on_server_hello, NEXT(C_WAIT_CERT) | NEXT(C_WAIT_SKE), 1},
     {C_WAIT_CERT, SDTLS_HS_CERTIFICATE, on_certificate, NEXT(C_WAIT_SKE), 1},
-    {C_WAIT_SKE, SDTLS_HS_SERVER_KEY_EXCHANGE, on_server_key_exchange, NEXT(C_WAIT_CR_SHD), 1},
+    {C_WAIT_SKE, SDTLS_HS_SERVER_KEY_EXCHANGE, on_server_key_exchange,
+     NEXT(C_WAIT_CR_SHD) | NEXT(C_WAIT_SHD), 1},
+    {C_WAIT_SKE, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
     {C_WAIT_CR_SHD, SDTLS_HS_CERTIFICATE_REQUEST, on_certificate_request, NEXT(C_WAIT_SHD), 1},
     {C_WAIT_CR_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
     {C_WAIT_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},

@@ -11,7 +11,16 @@
 
 /* ---- cipher suites ---------------------------------------------------------------------- */
 
-typedef enum { SDTLS_KX_ECDHE_ECDSA, SDTLS_KX_ECDHE_RSA } sdtls_kx;
+typedef enum {
+    SDTLS_KX_ECDHE_ECDSA,
+    SDTLS_KX_ECDHE_RSA,
+    SDTLS_KX_PSK,       /* RFC 4279 2 */
+    SDTLS_KX_ECDHE_PSK, /* RFC 5489 */
+} sdtls_kx;
+
+#define SDTLS_KX_IS_PSK(kx) ((kx) == SDTLS_KX_PSK || (kx) == SDTLS_KX_ECDHE_PSK)
+#define SDTLS_KX_HAS_ECDHE(kx) ((kx) != SDTLS_KX_PSK)
+#define SDTLS_KX_HAS_CERT(kx) ((kx) == SDTLS_KX_ECDHE_ECDSA || (kx) == SDTLS_KX_ECDHE_RSA)
 
 typedef struct sdtls__suite {
     uint16_t id;
@@ -24,6 +33,10 @@ typedef struct sdtls__suite {
 
 const sdtls__suite *sdtls__suite_by_id(uint16_t id);
 const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len);
+/* Whether a configured suite can be offered (client) or chosen (server) with this config:
+ * PSK suites need a key; certificate suites need a certificate on a server, and are not
+ * offered by a PSK client unless its cipher list was set explicitly. */
+int sdtls__suite_usable(const sdtls_config *cfg, const sdtls__suite *s, sdtls_role role);
 /* Default preference: every suite we implement. */
 size_t sdtls__suite_defaults(uint16_t *out, size_t cap);
 const char *sdtls__group_name(uint16_t group);
@@ -107,7 +120,7 @@ typedef struct sdtls__hs12 {
     int peer_point_formats;
     const uint8_t *peer_addr; /* server: binds cookies */
     size_t peer_addr_len;
-    uint8_t pms[66];
+    uint8_t pms[2 + 66 + 2 + 64]; /* ECDHE-PSK: Z and the PSK, each length-prefixed */
     size_t pms_len;
     int peer_ems;
     int cert_requested; /* client: server sent CertificateRequest */
@@ -184,6 +197,10 @@ SDTLS_MUST_CHECK int sdtls__tr_add(sdtls__hs12 *hs, int type, uint16_t seq,
 SDTLS_MUST_CHECK int sdtls__tr_hash(const sdtls__hs12 *hs, sdtls_hash_id h, uint8_t *out);
 /* Master secret from hs->pms (EMS if negotiated), then epoch-1 keys into wr1/rd1. */
 SDTLS_MUST_CHECK int sdtls__hs12_derive_keys(sdtls__hs12 *hs);
+/* RFC 4279 2 / RFC 5489 2: premaster = uint16 len || other || uint16 len || psk, where other
+ * is the ECDHE secret already in hs->pms (ECDHE-PSK) or that many zero bytes (PSK). */
+SDTLS_MUST_CHECK int sdtls__hs12_psk_premaster(sdtls__hs12 *hs, const uint8_t *psk,
+                                               size_t psk_len);
 SDTLS_MUST_CHECK int sdtls__hs12_finished(const sdtls__hs12 *hs, int from_client,
                                           uint8_t out[12]);
 

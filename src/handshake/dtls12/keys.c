@@ -117,3 +117,30 @@ int sdtls__hs12_queue(sdtls__hs12 *hs, int type, uint16_t epoch, const uint8_t *
                seq, len);
     return 0;
 }
+
+int sdtls__hs12_psk_premaster(sdtls__hs12 *hs, const uint8_t *psk, size_t psk_len)
+{
+    uint8_t other[66];
+    size_t other_len;
+    if (hs->out->suite->kx == SDTLS_KX_ECDHE_PSK) {
+        if (hs->pms_len == 0 || hs->pms_len > sizeof(other)) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        memcpy(other, hs->pms, hs->pms_len);
+        other_len = hs->pms_len;
+    } else {
+        other_len = psk_len;
+        memset(other, 0, other_len);
+    }
+    if (psk_len == 0 || psk_len > 64) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    uint8_t *p = hs->pms;
+    sdtls_put_u16(p, (uint16_t)other_len);
+    memcpy(p + 2, other, other_len);
+    sdtls_put_u16(p + 2 + other_len, (uint16_t)psk_len);
+    memcpy(p + 4 + other_len, psk, psk_len);
+    hs->pms_len = 4 + other_len + psk_len;
+    sdtls__wipe(other, sizeof(other));
+    return 0;
+}

@@ -8,6 +8,9 @@
 
 static int suite_fits_key(const sdtls__suite *s, const sdtls__pkey *key)
 {
+    if (SDTLS_KX_IS_PSK(s->kx)) {
+        return 1;
+    }
     sdtls_pkey_type t = sdtls__pkey_type(key);
     if (s->kx == SDTLS_KX_ECDHE_RSA) {
         return t == SDTLS_PKEY_RSA;
@@ -175,8 +178,21 @@ static int write_server_key_exchange(sdtls__hs12 *hs, sdtls_wr *w)
 {
     uint8_t pub[133];
     size_t pub_len, sig_len;
+    sdtls_kx kx = hs->out->suite->kx;
+    if (SDTLS_KX_IS_PSK(kx)) {
+        SDTLS_TRY(sdtls_wr_vec(w, 2, hs->cfg->psk_hint, hs->cfg->psk_hint_len));
+        if (kx == SDTLS_KX_PSK) {
+            return 0;
+        }
+    }
     if (sdtls__kex_new((sdtls_group_id)hs->out->group, &hs->kex, pub, sizeof(pub), &pub_len) != 0) {
         return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    if (kx == SDTLS_KX_ECDHE_PSK) {
+        /* RFC 5489 2: the ECDH parameters follow the hint, unsigned (the PSK authenticates). */
+        SDTLS_TRY(sdtls_wr_u8(w, 3));
+        SDTLS_TRY(sdtls_wr_u16(w, hs->out->group));
+        return sdtls_wr_vec(w, 1, pub, pub_len);
     }
     size_t start = w->len;
     SDTLS_TRY(sdtls_wr_u8(w, 3)); /* named_curve */
@@ -244,9 +260,6 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
                    "client does not offer extended master secret (RFC 7627), which we require");
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
-    if (!hs->cfg->has_cert) {
-        return SDTLS_ALERT(INTERNAL_ERROR);
-    }
     hs->n_peer_sigalgs = 0;
     if (ch.ext.has_sigalgs) {
         sdtls_rd a = ch.ext.sigalgs;
@@ -258,10 +271,12 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     uint16_t group = 0, scheme = 0;
     const sdtls__suite *chosen = NULL;
     int have_group = choose_group(hs, &ch, &group) == 0;
-    int have_sig = sdtls__hs12_pick_sig(hs, &scheme) == 0;
-    for (size_t i = 0; i < hs->cfg->n_suites && chosen == NULL && have_group && have_sig; i++) {
+    int have_sig = hs->cfg->has_cert && sdtls__hs12_pick_sig(hs, &scheme) == 0;
+    for (size_t i = 0; i < hs->cfg->n_suites && chosen == NULL; i++) {
         const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
-        if (s == NULL || !suite_fits_key(s, hs->cfg->cert.key)) {
+        if (s == NULL || !sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) ||
+            (SDTLS_KX_HAS_ECDHE(s->kx) && !have_group) ||
+            (SDTLS_KX_HAS_CERT(s->kx) && (!have_sig || !suite_fits_key(s, hs->cfg->cert.key)))) {
             continue;
         }
         sdtls_rd r = ch.suites;
@@ -313,18 +328,25 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO, 0, buf, w.len));
-    w = sdtls_wr_init(buf, sizeof(buf));
-    if (sdtls__hs12_write_certificate(hs, &w) != 0) {
-        return SDTLS_ALERT(INTERNAL_ERROR);
+    int with_cert = SDTLS_KX_HAS_CERT(chosen->kx);
+    if (with_cert) {
+        w = sdtls_wr_init(buf, sizeof(buf));
+        if (sdtls__hs12_write_certificate(hs, &w) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
     }
-    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
-    w = sdtls_wr_init(buf, sizeof(buf));
-    int rc = write_server_key_exchange(hs, &w);
-    if (rc != 0) {
-        return SDTLS_IS_LOCAL_ALERT(rc) ? rc : SDTLS_ALERT(INTERNAL_ERROR);
+    /* RFC 4279 2: plain PSK sends ServerKeyExchange only to carry an identity hint. */
+    if (chosen->kx != SDTLS_KX_PSK || hs->cfg->psk_hint_len > 0) {
+        w = sdtls_wr_init(buf, sizeof(buf));
+        int rc = write_server_key_exchange(hs, &w);
+        if (rc != 0) {
+            return SDTLS_IS_LOCAL_ALERT(rc) ? rc : SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_KEY_EXCHANGE, 0, buf, w.len));
     }
-    SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_KEY_EXCHANGE, 0, buf, w.len));
-    if (hs->cfg->client_auth_request) {
+    int request_cert = with_cert && hs->cfg->client_auth_request;
+    if (request_cert) {
         w = sdtls_wr_init(buf, sizeof(buf));
         if (write_certificate_request(hs, &w) != 0) {
             return SDTLS_ALERT(INTERNAL_ERROR);
@@ -333,7 +355,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
     sdtls__hs12_send_flight(hs, 1);
-    *next = hs->cfg->client_auth_request ? S_WAIT_CERT : S_WAIT_CKE;
+    *next = request_cert ? S_WAIT_CERT : S_WAIT_CKE;
     return 0;
 }
 
@@ -359,12 +381,39 @@ static int on_certificate(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint
 static int on_client_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len,
                                   uint16_t seq, sdtls__hs_state *next)
 {
-    sdtls_rd r = sdtls_rd_init(body, len), point;
-    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &point));
+    sdtls_rd r = sdtls_rd_init(body, len), point, identity;
+    sdtls_kx kx = hs->out->suite->kx;
+    if (SDTLS_KX_IS_PSK(kx)) {
+        SDTLS_TRY(sdtls_rd_vec(&r, 2, 0, 0xffff, &identity));
+    }
+    if (SDTLS_KX_HAS_ECDHE(kx)) {
+        SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &point));
+    }
     SDTLS_TRY(sdtls_rd_done(&r));
-    if (sdtls__kex_derive(hs->kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
+    if (SDTLS_KX_HAS_ECDHE(kx) &&
+        sdtls__kex_derive(hs->kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
                           &hs->pms_len) != 0) {
         return SDTLS_ALERT(ILLEGAL_PARAMETER);
+    }
+    if (SDTLS_KX_IS_PSK(kx)) {
+        uint8_t key[64];
+        int key_len = -1;
+        size_t id_len = sdtls_rd_left(&identity);
+        if (hs->cfg->psk_cb != NULL) {
+            key_len = hs->cfg->psk_cb(hs->cfg->psk_user, identity.p, id_len, key, sizeof(key));
+        } else if (hs->cfg->psk_len > 0 && id_len == hs->cfg->psk_identity_len &&
+                   sdtls__ct_equal(identity.p, hs->cfg->psk_identity, id_len)) {
+            memcpy(key, hs->cfg->psk, hs->cfg->psk_len);
+            key_len = (int)hs->cfg->psk_len;
+        }
+        if (key_len <= 0 || key_len > (int)sizeof(key)) {
+            sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "unknown PSK identity (%zu bytes)", id_len);
+            sdtls__wipe(key, sizeof(key));
+            return SDTLS_ALERT(UNKNOWN_PSK_IDENTITY);
+        }
+        int rc = sdtls__hs12_psk_premaster(hs, key, (size_t)key_len);
+        sdtls__wipe(key, sizeof(key));
+        SDTLS_TRY(rc);
     }
     SDTLS_TRY(sdtls__hs12_derive_keys(hs));
     *next = hs->peer_sent_cert ? S_WAIT_CV : S_WAIT_CCS;

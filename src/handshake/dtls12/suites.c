@@ -16,6 +16,24 @@ static const sdtls__suite suites[] = {
      SDTLS_HASH_SHA384, 32, 4},
     {0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", SDTLS_KX_ECDHE_RSA,
      SDTLS_AEAD_CHACHA20_POLY1305, SDTLS_HASH_SHA256, 32, 12},
+    /* RFC 7251: CoAP's mandatory suite is the CCM_8 one. */
+    {0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", SDTLS_KX_ECDHE_ECDSA, SDTLS_AEAD_AES_128_CCM,
+     SDTLS_HASH_SHA256, 16, 4},
+    {0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", SDTLS_KX_ECDHE_ECDSA,
+     SDTLS_AEAD_AES_128_CCM_8, SDTLS_HASH_SHA256, 16, 4},
+    /* Pre-shared keys: with forward secrecy first (RFC 5489, RFC 8442, RFC 7905). */
+    {0xD001, "TLS_ECDHE_PSK_WITH_AES_128_GCM_SHA256", SDTLS_KX_ECDHE_PSK,
+     SDTLS_AEAD_AES_128_GCM, SDTLS_HASH_SHA256, 16, 4},
+    {0xCCAC, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", SDTLS_KX_ECDHE_PSK,
+     SDTLS_AEAD_CHACHA20_POLY1305, SDTLS_HASH_SHA256, 32, 12},
+    {0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256", SDTLS_KX_PSK, SDTLS_AEAD_AES_128_GCM,
+     SDTLS_HASH_SHA256, 16, 4},
+    {0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384", SDTLS_KX_PSK, SDTLS_AEAD_AES_256_GCM,
+     SDTLS_HASH_SHA384, 32, 4},
+    {0xC0A4, "TLS_PSK_WITH_AES_128_CCM", SDTLS_KX_PSK, SDTLS_AEAD_AES_128_CCM, SDTLS_HASH_SHA256,
+     16, 4},
+    {0xC0A8, "TLS_PSK_WITH_AES_128_CCM_8", SDTLS_KX_PSK, SDTLS_AEAD_AES_128_CCM_8,
+     SDTLS_HASH_SHA256, 16, 4},
 };
 
 const uint16_t sdtls__sig_schemes[] = {
@@ -123,4 +141,18 @@ const sdtls__srtp_profile *sdtls__srtp_by_name(const char *name, size_t len)
         }
     }
     return NULL;
+}
+
+int sdtls__suite_usable(const sdtls_config *cfg, const sdtls__suite *s, sdtls_role role)
+{
+    if (role == SDTLS_ROLE_CLIENT) {
+        if (SDTLS_KX_IS_PSK(s->kx)) {
+            return cfg->psk_len > 0;
+        }
+        return cfg->psk_len == 0 || cfg->suites_explicit;
+    }
+    if (SDTLS_KX_IS_PSK(s->kx)) {
+        return cfg->psk_len > 0 || cfg->psk_cb != NULL;
+    }
+    return cfg->has_cert;
 }
