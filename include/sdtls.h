@@ -234,6 +234,10 @@ SDTLS_API int sdtls_config_set_retransmit(sdtls_config *cfg, uint32_t initial_ms
                                           uint32_t max_count);
 /* Server: HelloVerifyRequest cookies on (default) or off; cookie lifetime (default 30000 ms). */
 SDTLS_API int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t lifetime_ms);
+/* Connection ID (RFC 9146). cid_len 0..20: negotiate CIDs and ask peers to put a random
+ * cid_len-byte CID in every record they send us after the handshake (0: we need none but
+ * will send the peer's); -1 (default): no connection_id extension. */
+SDTLS_API int sdtls_config_set_cid(sdtls_config *cfg, int cid_len);
 /* Extended master secret (RFC 7627): required (default, 1) or merely preferred (0). */
 SDTLS_API int sdtls_config_set_require_ems(sdtls_config *cfg, int required);
 SDTLS_API int sdtls_config_set_log(sdtls_config *cfg, sdtls_log_level level, sdtls_log_fn fn,
@@ -350,6 +354,17 @@ SDTLS_API int sdtls_conn_peer_fingerprint(const sdtls_conn *c, char *out, size_t
 SDTLS_API int sdtls_conn_export(const sdtls_conn *c, const char *label, const uint8_t *context,
                                 size_t context_len, uint8_t *out, size_t out_len);
 SDTLS_API void sdtls_conn_stats(const sdtls_conn *c, sdtls_stats *out);
+/* Our connection ID, the one the peer writes in records to us (route datagrams by it).
+ * Returns 0, SDTLS_ERR_STATE (none negotiated, or handshake not done), SDTLS_ERR_BUF_SMALL. */
+SDTLS_API int sdtls_conn_cid(const sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len);
+/* 1 if the last datagram given to sdtls_conn_recv held an authenticated record newer than any
+ * before it. RFC 9146 6: only then may a server move the peer to the datagram's source
+ * address (a NAT rebinding), so a replayed or delayed datagram cannot redirect traffic. */
+SDTLS_API int sdtls_conn_rx_was_newest(const sdtls_conn *c);
+/* If the datagram's first record is a tls12_cid record (a receiver CID of cid_len bytes),
+ * point *cid at its CID and return 1; else 0. For routing before a connection is known. */
+SDTLS_API int sdtls_datagram_cid(const uint8_t *dgram, size_t len, size_t cid_len,
+                                 const uint8_t **cid);
 /* Retransmission count of the handshake (flights sent again). */
 SDTLS_API uint32_t sdtls_conn_handshake_rtx(const sdtls_conn *c);
 

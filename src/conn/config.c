@@ -79,6 +79,7 @@ int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem)
     cfg->cookie_on = 1;
     cfg->cookie_lifetime_ms = 30000;
     cfg->require_ems = 1;
+    cfg->cid_len = -1;
     cfg->max_msg = SDTLS_DEFAULT_MAX_MSG;
     cfg->reasm_bytes = SDTLS_DEFAULT_REASM_BYTES;
     cfg->transcript_bytes = SDTLS_DEFAULT_TRANSCRIPT;
@@ -575,6 +576,15 @@ int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t lifetime_ms
         }
         cfg->cookie_lifetime_ms = lifetime_ms;
     }
+    return 0;
+}
+
+int sdtls_config_set_cid(sdtls_config *cfg, int cid_len)
+{
+    if (cfg == NULL || cid_len < -1 || cid_len > SDTLS_MAX_CID) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->cid_len = cid_len;
     return 0;
 }
 

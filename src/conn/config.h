@@ -57,6 +57,7 @@ struct sdtls_config {
     size_t n_srtp;
     uint8_t srtp_mki[255];
     size_t srtp_mki_len;
+    int cid_len; /* RFC 9146: length of the CID we ask peers to use; -1: no CID */
 
     size_t mtu;
     sdtls__timer_cfg timer;

@@ -104,6 +104,11 @@ int sdtls_conn_new(const sdtls_config *cfg, sdtls_role role, const void *peer_ad
     }
     sdtls__cipher_null(&c->wr0, 0);
     sdtls__cipher_null(&c->rd0, 0);
+    if (cfg->cid_len > 0 && sdtls__random(cfg, c->params.rx_cid, (size_t)cfg->cid_len) != 0) {
+        sdtls_conn_free(c);
+        return SDTLS_ERR_CRYPTO;
+    }
+    c->params.rx_cid_len = cfg->cid_len > 0 ? (size_t)cfg->cid_len : 0;
     *out = c;
     return 0;
 }
@@ -209,15 +214,21 @@ static void maybe_resend(sdtls_conn *c)
 
 static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future);
 
+/* CID bytes in tls12_cid records sent to us (RFC 9146), known once the keys are. */
+static size_t rx_cid_len(const sdtls_conn *c)
+{
+    return c->params.cid_on ? c->params.rx_cid_len : 0;
+}
+
 static void hold_future(sdtls_conn *c, const sdtls__rec *rec)
 {
-    size_t n = SDTLS_REC_HDR_LEN + rec->len;
+    /* The record as received: header, CID if any, length, payload (contiguous). */
+    size_t n = (size_t)(rec->payload - rec->hdr) + rec->len;
     if (c->future_n == SDTLS_FUTURE_RECORDS || SDTLS_FUTURE_BYTES - c->future_len < n) {
         c->stats.drop_over_budget++;
         return;
     }
-    memcpy(c->future + c->future_len, rec->hdr, SDTLS_REC_HDR_LEN);
-    memcpy(c->future + c->future_len + SDTLS_REC_HDR_LEN, rec->payload, rec->len);
+    memcpy(c->future + c->future_len, rec->hdr, n);
     c->future_len += n;
     c->future_n++;
 }
@@ -233,7 +244,7 @@ static int replay_future(sdtls_conn *c)
     c->future_n = 0;
     sdtls_rd r = sdtls_rd_init(buf, len);
     sdtls__rec rec;
-    while (sdtls__rec_next(&r, &rec) == 0) {
+    while (sdtls__rec_next_cid(&r, rx_cid_len(c), &rec) == 0) {
         int rc = process_record(c, &rec, 1);
         if (rc != 0) {
             return rc;
@@ -401,7 +412,8 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
     /* Open in place. from_future records live in a stack copy that is writable too. */
     uint8_t *pt = (uint8_t *)(uintptr_t)rec->payload + (cs->aead ? cs->explicit_nonce : 0);
     size_t len;
-    if (sdtls__rec_open(cs, rec, pt, &len) != 0) {
+    uint8_t type;
+    if (sdtls__rec_open_type(cs, rec, pt, &len, &type) != 0) {
         if (c->stats.drop_bad_mac++ == 0 && !c->established && cs->aead != NULL) {
             /* The first protected record of a handshake failing is worth one line: it is how
              * mismatched keys (a wrong PSK, for one) show. */
@@ -411,7 +423,11 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
         }
         return 0;
     }
+    if (cs == &c->rd1 && (!cs->replay.has_top || rec->seq > cs->replay.top)) {
+        c->rx_newest = 1; /* RFC 9146 6: newer than any record seen so far */
+    }
     sdtls__replay_update(&cs->replay, rec->seq);
+    rec->type = type; /* the real type of a tls12_cid record */
     switch (rec->type) {
     case SDTLS_CT_HANDSHAKE:
         return on_handshake(c, rec, pt, len);
@@ -462,10 +478,11 @@ int sdtls_conn_recv(sdtls_conn *c, const uint8_t *dgram, size_t len, uint64_t no
         return 0;
     }
     memcpy(c->rx, dgram, len);
+    c->rx_newest = 0;
     sdtls_rd r = sdtls_rd_init(c->rx, len);
     while (sdtls_rd_left(&r) > 0) {
         sdtls__rec rec;
-        if (sdtls__rec_next(&r, &rec) != 0) {
+        if (sdtls__rec_next_cid(&r, rx_cid_len(c), &rec) != 0) {
             c->stats.drop_malformed++;
             break; /* the rest of the datagram cannot be framed */
         }
@@ -726,4 +743,37 @@ void sdtls_conn_stats(const sdtls_conn *c, sdtls_stats *out)
 uint32_t sdtls_conn_handshake_rtx(const sdtls_conn *c)
 {
     return c == NULL ? 0 : (uint32_t)c->stats.rtx_flights;
+}
+
+int sdtls_conn_cid(const sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (c == NULL || out_len == NULL || (out == NULL && cap > 0)) {
+        return SDTLS_ERR_ARG;
+    }
+    if (!c->established || !c->params.cid_on) {
+        return SDTLS_ERR_STATE;
+    }
+    if (cap < c->params.rx_cid_len) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    memcpy(out, c->params.rx_cid, c->params.rx_cid_len);
+    *out_len = c->params.rx_cid_len;
+    return 0;
+}
+
+int sdtls_conn_rx_was_newest(const sdtls_conn *c)
+{
+    return c != NULL && c->rx_newest;
+}
+
+int sdtls_datagram_cid(const uint8_t *dgram, size_t len, size_t cid_len, const uint8_t **cid)
+{
+    sdtls_rd r = sdtls_rd_init(dgram, len);
+    sdtls__rec rec;
+    if (dgram == NULL || cid == NULL || sdtls__rec_next_cid(&r, cid_len, &rec) != 0 ||
+        rec.type != SDTLS_CT_TLS12_CID) {
+        return 0;
+    }
+    *cid = rec.cid;
+    return 1;
 }

@@ -45,6 +45,7 @@ struct sdtls_conn {
     sdtls_hash_id pin_hash;
 
     sdtls_stats stats;
+    int rx_newest; /* last datagram advanced the epoch-1 replay window */
 };
 
 #endif

@@ -27,21 +27,36 @@ void sdtls__cipher_clear(sdtls__cipher *c)
 
 size_t sdtls__cipher_overhead(const sdtls__cipher *c)
 {
-    return SDTLS_REC_HDR_LEN + (c->aead ? c->explicit_nonce + c->tag_len : 0);
+    size_t cid = c->use_cid && c->aead ? c->cid_len + 1 + (c->pad_to > 1 ? c->pad_to - 1 : 0) : 0;
+    return SDTLS_REC_HDR_LEN + cid + (c->aead ? c->explicit_nonce + c->tag_len : 0);
 }
 
 int sdtls__rec_next(sdtls_rd *dgram, sdtls__rec *rec)
 {
+    return sdtls__rec_next_cid(dgram, 0, rec);
+}
+
+int sdtls__rec_next_cid(sdtls_rd *dgram, size_t cid_len, sdtls__rec *rec)
+{
     sdtls_rd r = *dgram;
     const uint8_t *hdr;
     uint16_t len;
-    if (sdtls_rd_take(&r, SDTLS_REC_HDR_LEN, &hdr) != 0) {
+    if (sdtls_rd_take(&r, SDTLS_REC_HDR_LEN - 2, &hdr) != 0) {
         return SDTLS_DROP;
     }
-    sdtls_rd h = sdtls_rd_init(hdr, SDTLS_REC_HDR_LEN);
+    sdtls_rd h = sdtls_rd_init(hdr, SDTLS_REC_HDR_LEN - 2);
     if (sdtls_rd_u8(&h, &rec->type) != 0 || sdtls_rd_u16(&h, &rec->version) != 0 ||
-        sdtls_rd_u16(&h, &rec->epoch) != 0 || sdtls_rd_u48(&h, &rec->seq) != 0 ||
-        sdtls_rd_u16(&h, &len) != 0) {
+        sdtls_rd_u16(&h, &rec->epoch) != 0 || sdtls_rd_u48(&h, &rec->seq) != 0) {
+        return SDTLS_DROP;
+    }
+    rec->cid = NULL;
+    rec->cid_len = 0;
+    if (rec->type == SDTLS_CT_TLS12_CID && sdtls_rd_take(&r, cid_len, &rec->cid) == 0) {
+        rec->cid_len = cid_len;
+    } else if (rec->type == SDTLS_CT_TLS12_CID) {
+        return SDTLS_DROP;
+    }
+    if (sdtls_rd_u16(&r, &len) != 0) {
         return SDTLS_DROP;
     }
     /* RFC 6347 4.1.2.7: a length beyond the datagram invalidates the rest of it. */
@@ -68,6 +83,24 @@ static void make_nonce(const sdtls__cipher *c, uint64_t rn, const uint8_t *expli
     }
 }
 
+/* RFC 9146 5: 8 bytes of 0xff, tls12_cid, cid_length, tls12_cid, version, epoch and sequence,
+ * cid, length of the inner plaintext. */
+static size_t make_cid_aad(uint64_t rn, uint16_t version, const uint8_t *cid, size_t cid_len,
+                           size_t inner_len, uint8_t aad[23 + SDTLS_MAX_CID])
+{
+    memset(aad, 0xff, 8);
+    aad[8] = SDTLS_CT_TLS12_CID;
+    aad[9] = (uint8_t)cid_len;
+    aad[10] = SDTLS_CT_TLS12_CID;
+    sdtls_put_u16(aad + 11, version);
+    for (int i = 0; i < 8; i++) {
+        aad[13 + i] = (uint8_t)(rn >> (8 * (7 - i)));
+    }
+    memcpy(aad + 21, cid, cid_len);
+    sdtls_put_u16(aad + 21 + cid_len, (uint16_t)inner_len);
+    return 23 + cid_len;
+}
+
 static void make_aad(uint64_t rn, uint8_t type, uint16_t version, size_t len, uint8_t aad[13])
 {
     for (int i = 0; i < 8; i++) {
@@ -78,11 +111,61 @@ static void make_aad(uint64_t rn, uint8_t type, uint16_t version, size_t len, ui
     sdtls_put_u16(aad + 11, (uint16_t)len);
 }
 
+static int seal_cid(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
+                    size_t len, sdtls_wr *w)
+{
+    /* DTLSInnerPlaintext: content, real type, zero padding (RFC 9146 4). */
+    size_t inner = len + 1;
+    if (c->pad_to > 1 && inner % c->pad_to != 0) {
+        inner += c->pad_to - inner % c->pad_to;
+    }
+    if (inner > SDTLS_MAX_PLAINTEXT + 1 + 255) {
+        inner = len + 1;
+    }
+    size_t hdr = SDTLS_REC_HDR_LEN + c->cid_len;
+    size_t body = c->explicit_nonce + inner + c->tag_len;
+    uint8_t *p = sdtls_wr_reserve(w, hdr + body);
+    if (p == NULL) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    uint64_t seq = c->next_seq;
+    uint64_t rn = ((uint64_t)c->epoch << 48) | seq;
+    p[0] = SDTLS_CT_TLS12_CID;
+    sdtls_put_u16(p + 1, version);
+    sdtls_put_u16(p + 3, c->epoch);
+    sdtls_put_u48(p + 5, seq);
+    memcpy(p + 11, c->cid, c->cid_len);
+    sdtls_put_u16(p + 11 + c->cid_len, (uint16_t)body);
+    uint8_t *out = p + hdr;
+    for (size_t i = 0; i < c->explicit_nonce; i++) {
+        out[i] = (uint8_t)(rn >> (8 * (7 - i)));
+    }
+    uint8_t *ct = out + c->explicit_nonce;
+    memmove(ct, pt, len);
+    ct[len] = type;
+    memset(ct + len + 1, 0, inner - len - 1);
+    uint8_t nonce[12], aad[23 + SDTLS_MAX_CID];
+    make_nonce(c, rn, out, nonce);
+    size_t aad_len = make_cid_aad(rn, version, c->cid, c->cid_len, inner, aad);
+    if (sdtls__aead_seal(c->aead, nonce, aad, aad_len, ct, inner, ct) != 0) {
+        w->len -= hdr + body;
+        return SDTLS_ERR_CRYPTO;
+    }
+    c->next_seq++;
+    return 0;
+}
+
 int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
                     size_t len, sdtls_wr *w)
 {
     if (len > SDTLS_MAX_PLAINTEXT) {
         return SDTLS_ERR_ARG;
+    }
+    if (c->use_cid && c->aead != NULL) {
+        if (c->next_seq > SDTLS_SEQ_MAX) {
+            return SDTLS_ERR_STATE;
+        }
+        return seal_cid(c, type, version, pt, len, w);
     }
     if (c->next_seq > SDTLS_SEQ_MAX) {
         return SDTLS_ERR_STATE;
@@ -122,6 +205,53 @@ int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
 
 int sdtls__rec_open(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_t *out_len)
 {
+    uint8_t type;
+    SDTLS_TRY(sdtls__rec_open_type(c, rec, out, out_len, &type));
+    return type == rec->type ? 0 : SDTLS_DROP;
+}
+
+static int open_cid(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_t *out_len,
+                    uint8_t *type)
+{
+    if (rec->cid_len != c->cid_len || !sdtls__ct_equal(rec->cid, c->cid, c->cid_len) ||
+        rec->len < c->explicit_nonce + c->tag_len + 1) {
+        return SDTLS_DROP;
+    }
+    size_t inner = rec->len - c->explicit_nonce - c->tag_len;
+    if (inner > SDTLS_MAX_PLAINTEXT + 1 + 255) {
+        return SDTLS_DROP;
+    }
+    uint64_t rn = ((uint64_t)rec->epoch << 48) | rec->seq;
+    uint8_t nonce[12], aad[23 + SDTLS_MAX_CID];
+    make_nonce(c, rn, rec->payload, nonce);
+    size_t aad_len = make_cid_aad(rn, rec->version, c->cid, c->cid_len, inner, aad);
+    if (sdtls__aead_open(c->aead, nonce, aad, aad_len, rec->payload + c->explicit_nonce,
+                         inner + c->tag_len, out) != 0) {
+        return SDTLS_DROP;
+    }
+    /* The real type is the last non-zero byte; all zeros is malformed. */
+    size_t n = inner;
+    while (n > 0 && out[n - 1] == 0) {
+        n--;
+    }
+    if (n == 0 || n - 1 > SDTLS_MAX_PLAINTEXT) {
+        return SDTLS_DROP;
+    }
+    *type = out[n - 1];
+    *out_len = n - 1;
+    return 0;
+}
+
+int sdtls__rec_open_type(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_t *out_len,
+                         uint8_t *type)
+{
+    *type = rec->type;
+    if (c->use_cid != (rec->type == SDTLS_CT_TLS12_CID)) {
+        return SDTLS_DROP; /* a record in the other format than this epoch uses */
+    }
+    if (c->use_cid) {
+        return c->aead != NULL ? open_cid(c, rec, out, out_len, type) : SDTLS_DROP;
+    }
     if (c->aead == NULL) {
         if (rec->len > SDTLS_MAX_PLAINTEXT) {
             return SDTLS_DROP;

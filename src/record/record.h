@@ -24,6 +24,8 @@
 #define SDTLS_CT_ALERT 21
 #define SDTLS_CT_HANDSHAKE 22
 #define SDTLS_CT_APPLICATION_DATA 23
+#define SDTLS_CT_TLS12_CID 25 /* RFC 9146 */
+#define SDTLS_MAX_CID 20
 
 #define SDTLS_VERSION_DTLS10 0xFEFF
 #define SDTLS_VERSION_DTLS12 0xFEFD
@@ -58,6 +60,12 @@ typedef struct sdtls__cipher {
     size_t tag_len;
     uint64_t next_seq;       /* write side: next sequence number to use */
     sdtls__replay replay;    /* read side */
+    /* RFC 9146: records of this epoch carry a connection ID (the receiver's) and an inner
+     * plaintext with the real content type. */
+    int use_cid;
+    uint8_t cid[SDTLS_MAX_CID];
+    size_t cid_len;
+    size_t pad_to;           /* write side with CID: pad inner plaintexts to a multiple */
 } sdtls__cipher;
 
 /* Key a cipher state. key/iv lengths follow the AEAD (iv: 4 or 12 bytes). */
@@ -76,11 +84,16 @@ typedef struct sdtls__rec {
     const uint8_t *hdr;     /* the 13 header bytes */
     const uint8_t *payload; /* fragment as received */
     size_t len;
+    const uint8_t *cid;     /* tls12_cid records: the connection ID */
+    size_t cid_len;
 } sdtls__rec;
 
 /* Parse the next record of a datagram. SDTLS_DROP if the header is short or the length
  * goes beyond the datagram (the rest of the datagram is then discarded). */
 SDTLS_MUST_CHECK int sdtls__rec_next(sdtls_rd *dgram, sdtls__rec *rec);
+/* The same, for a receiver whose connection ID is cid_len bytes: a tls12_cid record carries
+ * that many CID bytes before its length (RFC 9146 4). */
+SDTLS_MUST_CHECK int sdtls__rec_next_cid(sdtls_rd *dgram, size_t cid_len, sdtls__rec *rec);
 
 /* Append one protected record (header included) to w, using and advancing c->next_seq.
  * Returns 0, SDTLS_ERR_BUF_SMALL, SDTLS_ERR_CRYPTO, SDTLS_ERR_STATE (sequence exhausted). */
@@ -88,8 +101,11 @@ SDTLS_MUST_CHECK int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t ve
                                      const uint8_t *pt, size_t len, sdtls_wr *w);
 /* Unprotect rec into out (capacity at least rec->len); *out_len receives the plaintext
  * length. SDTLS_DROP on authentication failure or malformed ciphertext. Does not touch the
- * replay window: the caller checks it before and updates it after. */
+ * replay window: the caller checks it before and updates it after. A tls12_cid record
+ * (c->use_cid) yields its inner content and real type in *type; otherwise *type = rec->type. */
 SDTLS_MUST_CHECK int sdtls__rec_open(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out,
                                      size_t *out_len);
+SDTLS_MUST_CHECK int sdtls__rec_open_type(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out,
+                                          size_t *out_len, uint8_t *type);
 
 #endif

@@ -381,6 +381,53 @@ static void test_ccm_certificate_suites(void **state)
     run_suite(SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", "x25519");
 }
 
+static void run_cid(int client_len, int server_len, const char *suite)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, suite, NULL);
+    assert_int_equal(sdtls_config_set_cid(p.ccfg, client_len), 0);
+    assert_int_equal(sdtls_config_set_cid(p.scfg, server_len), 0);
+    pair_connect(&p, 14);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    exchange_data(&p);
+    uint8_t cid[32];
+    size_t n;
+    int on = client_len >= 0 && server_len >= 0;
+    assert_int_equal(sdtls_conn_cid(p.s, cid, sizeof(cid), &n), on ? 0 : SDTLS_ERR_STATE);
+    if (on) {
+        assert_int_equal(n, (size_t)server_len);
+        /* Records to the server carry its CID, so it can route them whatever the address. */
+        uint8_t dg[256];
+        size_t len;
+        const uint8_t *got;
+        assert_int_equal(sdtls_conn_write(p.c, (const uint8_t *)"cid", 3, dg, sizeof(dg), &len),
+                         0);
+        if (server_len > 0) {
+            assert_int_equal(dg[0], 25);
+            assert_int_equal(sdtls_datagram_cid(dg, len, n, &got), 1);
+            assert_memory_equal(got, cid, n);
+        } else {
+            assert_int_equal(dg[0], 23);
+        }
+        /* Newest-record tracking (RFC 9146 6): a fresh record is newer, its replay is not. */
+        assert_int_equal(sdtls_conn_recv(p.s, dg, len, p.l.now), 0);
+        assert_true(sdtls_conn_rx_was_newest(p.s));
+        assert_int_equal(sdtls_conn_recv(p.s, dg, len, p.l.now), 0);
+        assert_false(sdtls_conn_rx_was_newest(p.s));
+    }
+    pair_teardown(&p);
+}
+
+static void test_connection_id(void **state)
+{
+    run_cid(4, 8, NULL);
+    run_cid(0, 6, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    run_cid(5, 0, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8");
+    run_cid(20, 20, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
+    run_cid(-1, 4, NULL);
+    run_cid(4, -1, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_psk_suites),
         cmocka_unit_test(test_psk_unknown_identity),
         cmocka_unit_test(test_ccm_certificate_suites),
+        cmocka_unit_test(test_connection_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,8 +17,8 @@
 #include "record/record.h"
 
 static const sdtls_aead_id all_aeads[] = {
-    SDTLS_AEAD_AES_128_GCM,     SDTLS_AEAD_AES_256_GCM,  SDTLS_AEAD_CHACHA20_POLY1305,
-    SDTLS_AEAD_AES_128_CCM,     SDTLS_AEAD_AES_128_CCM_8,
+    SDTLS_AEAD_AES_128_GCM, SDTLS_AEAD_AES_256_GCM,   SDTLS_AEAD_CHACHA20_POLY1305,
+    SDTLS_AEAD_AES_128_CCM, SDTLS_AEAD_AES_128_CCM_8,
 };
 #define N_AEADS (sizeof(all_aeads) / sizeof(all_aeads[0]))
 
@@ -206,9 +206,9 @@ static void test_several_records_in_one_datagram(void **state)
                                          (const uint8_t *)"\x01", 1, &w),
                          0);
         for (int i = 0; i < 3; i++) {
-            assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS12, pt[i],
-                                             lens[i], &w),
-                             0);
+            assert_int_equal(
+                sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS12, pt[i], lens[i], &w),
+                0);
         }
         assert_true(sdtls_wr_ok(&w));
         sdtls_rd r = sdtls_rd_init(dgram, w.len);
@@ -249,8 +249,7 @@ static void test_overhead(void **state)
     assert_int_equal(sdtls__cipher_overhead(&c), 13);
     uint8_t key[32], iv[12];
     known_key(key, iv, 0);
-    static const size_t expect[] = {13 + 8 + 16, 13 + 8 + 16, 13 + 0 + 16, 13 + 8 + 16,
-                                    13 + 8 + 8};
+    static const size_t expect[] = {13 + 8 + 16, 13 + 8 + 16, 13 + 0 + 16, 13 + 8 + 16, 13 + 8 + 8};
     for (size_t k = 0; k < N_AEADS; k++) {
         assert_int_equal(sdtls__cipher_init(&c, 1, all_aeads[k], key, iv, 1), 0);
         assert_int_equal(sdtls__cipher_overhead(&c), expect[k]);
@@ -261,8 +260,8 @@ static void test_overhead(void **state)
 static void test_roundtrip_all_aeads(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 15, 16, 17, 255, 1024, SDTLS_MAX_PLAINTEXT - 1,
-                                   SDTLS_MAX_PLAINTEXT};
+    static const size_t sizes[] = {
+        0, 1, 15, 16, 17, 255, 1024, SDTLS_MAX_PLAINTEXT - 1, SDTLS_MAX_PLAINTEXT};
     uint8_t *pt = malloc(SDTLS_MAX_PLAINTEXT);
     uint8_t *buf = malloc(SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT);
     uint8_t *out = malloc(SDTLS_MAX_CIPHERTEXT);
@@ -319,9 +318,8 @@ static void test_open_in_place(void **state)
         uint8_t pt[100], buf[200];
         fill(pt, sizeof(pt), 3);
         sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
-        assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS12, pt,
-                                         sizeof(pt), &w),
-                         0);
+        assert_int_equal(
+            sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS12, pt, sizeof(pt), &w), 0);
         sdtls_rd r = sdtls_rd_init(buf, w.len);
         sdtls__rec rec;
         assert_int_equal(sdtls__rec_next(&r, &rec), 0);
@@ -347,8 +345,8 @@ static void test_nonce_and_aad_layout(void **state)
         uint8_t pt[40], buf[200];
         fill(pt, sizeof(pt), 9);
         sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
-        assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_APPLICATION_DATA, SDTLS_VERSION_DTLS12,
-                                         pt, sizeof(pt), &w),
+        assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_APPLICATION_DATA, SDTLS_VERSION_DTLS12, pt,
+                                         sizeof(pt), &w),
                          0);
         uint8_t key[32], iv[12];
         known_key(key, iv, 0);
@@ -425,8 +423,7 @@ static void test_null_cipher(void **state)
     uint8_t pt[50], buf[100], out[100];
     fill(pt, sizeof(pt), 1);
     sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
-    assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS10, pt, 50, &w),
-                     0);
+    assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_HANDSHAKE, SDTLS_VERSION_DTLS10, pt, 50, &w), 0);
     assert_int_equal(w.len, 63);
     assert_memory_equal(buf + 13, pt, 50);
     sdtls_rd r = sdtls_rd_init(buf, w.len);
@@ -575,15 +572,15 @@ static void test_plaintext_limit(void **state)
         pair_init(all_aeads[k], 1, &wr, &rd);
         sdtls_wr w = sdtls_wr_init(buf, SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 64);
         /* 2^14 is the largest plaintext; one more is refused before anything is written. */
-        assert_int_equal(sdtls__rec_seal(&wr, 23, SDTLS_VERSION_DTLS12, pt,
-                                         SDTLS_MAX_PLAINTEXT + 1, &w),
-                         SDTLS_ERR_ARG);
+        assert_int_equal(
+            sdtls__rec_seal(&wr, 23, SDTLS_VERSION_DTLS12, pt, SDTLS_MAX_PLAINTEXT + 1, &w),
+            SDTLS_ERR_ARG);
         assert_int_equal(w.len, 0);
         assert_int_equal(wr.next_seq, 0);
         /* A received record whose plaintext would exceed 2^14 is dropped before decryption
          * (the tag cannot be right: the check must come first). */
         size_t len = SDTLS_MAX_PLAINTEXT + 1 + rd.explicit_nonce + rd.tag_len;
-        sdtls__rec rec = {23, SDTLS_VERSION_DTLS12, 1, 0, buf, buf + 13, len};
+        sdtls__rec rec = {23, SDTLS_VERSION_DTLS12, 1, 0, buf, buf + 13, len, NULL, 0};
         size_t n;
         assert_int_equal(sdtls__rec_open(&rd, &rec, out, &n), SDTLS_DROP);
         pair_clear(&wr, &rd);
@@ -592,7 +589,7 @@ static void test_plaintext_limit(void **state)
     sdtls__cipher c;
     memset(&c, 0, sizeof(c));
     sdtls__cipher_null(&c, 0);
-    sdtls__rec rec = {22, SDTLS_VERSION_DTLS12, 0, 0, buf, buf + 13, SDTLS_MAX_PLAINTEXT};
+    sdtls__rec rec = {22, SDTLS_VERSION_DTLS12, 0, 0, buf, buf + 13, SDTLS_MAX_PLAINTEXT, NULL, 0};
     size_t n;
     assert_int_equal(sdtls__rec_open(&c, &rec, out, &n), 0);
     assert_int_equal(n, SDTLS_MAX_PLAINTEXT);

@@ -67,6 +67,11 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_vec(w, 1, cfg->srtp_mki, cfg->srtp_mki_len));
         SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
     }
+    if (cfg->cid_len >= 0) {
+        SDTLS_TRY(sdtls_wr_u16(w, 54)); /* connection_id (RFC 9146 3) */
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(1 + hs->out->rx_cid_len)));
+        SDTLS_TRY(sdtls_wr_vec(w, 1, hs->out->rx_cid, hs->out->rx_cid_len));
+    }
     if (cfg->alpn_len > 0) {
         SDTLS_TRY(sdtls_wr_u16(w, 16));
         SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(cfg->alpn_len + 2)));
@@ -216,7 +221,15 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
                    "server did not negotiate DTLS-SRTP (use_srtp), which we require");
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
+    if (ext.has_cid && hs->cfg->cid_len < 0) {
+        return SDTLS_ALERT(UNSUPPORTED_EXTENSION);
+    }
     /* commit */
+    hs->out->cid_on = ext.has_cid;
+    if (ext.has_cid) {
+        memcpy(hs->out->tx_cid, ext.cid, ext.cid_len);
+        hs->out->tx_cid_len = ext.cid_len;
+    }
     hs->out->srtp_profile = srtp;
     if (srtp != 0) {
         memcpy(hs->out->srtp_mki, hs->cfg->srtp_mki, hs->cfg->srtp_mki_len);

@@ -86,6 +86,10 @@ typedef struct sdtls__params {
     uint8_t peer_cert_sha256[32];
     char alpn[256];
     uint16_t srtp_profile; /* 0: none negotiated */
+    /* RFC 9146: rx_cid is ours (peers put it in records to us), tx_cid the peer's. */
+    int cid_on;
+    uint8_t rx_cid[SDTLS_MAX_CID], tx_cid[SDTLS_MAX_CID];
+    size_t rx_cid_len, tx_cid_len;
     uint8_t srtp_mki[255];
     size_t srtp_mki_len;
     int ems;
@@ -166,6 +170,9 @@ typedef struct sdtls__exts {
     const uint8_t *srtp_mki;
     size_t srtp_mki_len;
     int has_srtp;
+    const uint8_t *cid;
+    size_t cid_len;
+    int has_cid;
 } sdtls__exts;
 
 SDTLS_MUST_CHECK int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e);

@@ -79,6 +79,16 @@ int sdtls__hs12_derive_keys(sdtls__hs12 *hs)
         rc = sdtls__cipher_init(hs->rd1, 1, s->aead, client ? sk : ck, client ? siv : civ, 0);
     }
     sdtls__wipe(kb, sizeof(kb));
+    if (rc == 0 && p->cid_on) {
+        /* RFC 9146: records protected with the new keys carry the receiver's CID, when the
+         * receiver asked for a non-empty one. */
+        hs->wr1->use_cid = p->tx_cid_len > 0;
+        memcpy(hs->wr1->cid, p->tx_cid, p->tx_cid_len);
+        hs->wr1->cid_len = p->tx_cid_len;
+        hs->rd1->use_cid = p->rx_cid_len > 0;
+        memcpy(hs->rd1->cid, p->rx_cid, p->rx_cid_len);
+        hs->rd1->cid_len = p->rx_cid_len;
+    }
     return rc == 0 ? 0 : SDTLS_ALERT(INTERNAL_ERROR);
 }
 

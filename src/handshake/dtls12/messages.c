@@ -9,6 +9,7 @@
 #define EXT_USE_SRTP 14
 #define EXT_ALPN 16
 #define EXT_EMS 23
+#define EXT_CONNECTION_ID 54
 #define EXT_RENEGOTIATION_INFO 0xff01
 
 static int parse_sni(sdtls_rd body, sdtls__exts *e)
@@ -85,6 +86,19 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             e->srtp_mki = mki.p;
             e->srtp_mki_len = sdtls_rd_left(&mki);
             e->has_srtp = 1;
+            break;
+        }
+        case EXT_CONNECTION_ID: {
+            /* RFC 9146 3: opaque cid<0..2^8-1>; we use at most SDTLS_MAX_CID. */
+            sdtls_rd cid;
+            SDTLS_TRY(sdtls_rd_vec(&body, 1, 0, 255, &cid));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            if (sdtls_rd_left(&cid) > SDTLS_MAX_CID) {
+                return SDTLS_ALERT(ILLEGAL_PARAMETER);
+            }
+            e->cid = cid.p;
+            e->cid_len = sdtls_rd_left(&cid);
+            e->has_cid = 1;
             break;
         }
         case EXT_ALPN:

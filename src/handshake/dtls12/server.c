@@ -154,6 +154,11 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u8(w, 1));
         SDTLS_TRY(sdtls_wr_u8(w, 0));
     }
+    if (hs->out->cid_on) {
+        SDTLS_TRY(sdtls_wr_u16(w, 54));
+        SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(1 + hs->out->rx_cid_len)));
+        SDTLS_TRY(sdtls_wr_vec(w, 1, hs->out->rx_cid, hs->out->rx_cid_len));
+    }
     if (hs->out->srtp_profile != 0) {
         size_t e;
         SDTLS_TRY(sdtls_wr_u16(w, 14));
@@ -314,6 +319,12 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
+    /* RFC 9146 3: we answer with our CID only if the client offered the extension. */
+    hs->out->cid_on = ch.ext.has_cid && hs->cfg->cid_len >= 0;
+    if (hs->out->cid_on) {
+        memcpy(hs->out->tx_cid, ch.ext.cid, ch.ext.cid_len);
+        hs->out->tx_cid_len = ch.ext.cid_len;
+    }
     hs->send_seq = seq; /* RFC 6347 4.2.2: our message_seq follows the ClientHello's */
     hs->tr_len = 0;
     SDTLS_TRY(sdtls__tr_add(hs, SDTLS_HS_CLIENT_HELLO, seq, body, len));
