@@ -205,6 +205,17 @@ typedef int (*sdtls_psk_fn)(void *user, const uint8_t *identity, size_t identity
                             size_t key_cap);
 SDTLS_API int sdtls_config_set_psk_callback(sdtls_config *cfg, sdtls_psk_fn fn, void *user);
 
+/* Raw public keys (RFC 7250): send our key (the one of our certificate) as a bare
+ * SubjectPublicKeyInfo and ask for the peer's the same way. A client then requires the
+ * server to use a raw key; a server uses one with clients that offer it and X.509 with the
+ * others. Verify a raw key with SDTLS_VERIFY_FINGERPRINT (the hash of the peer's
+ * SubjectPublicKeyInfo, see sdtls_config_get_public_key_fingerprint) or a callback (given
+ * the SubjectPublicKeyInfo DER as a one-element chain); SDTLS_VERIFY_CA refuses them. */
+SDTLS_API int sdtls_config_set_raw_public_key(sdtls_config *cfg, int enable);
+/* Hash of our SubjectPublicKeyInfo, "sha-256 AB:…": what a peer pins for our raw key. */
+SDTLS_API int sdtls_config_get_public_key_fingerprint(const sdtls_config *cfg, const char *hash,
+                                                      char *out, size_t cap);
+
 /* Trust anchors for SDTLS_VERIFY_CA (PEM file with one or more certificates). */
 SDTLS_API int sdtls_config_set_ca_file(sdtls_config *cfg, const char *path);
 SDTLS_API int sdtls_config_set_verify(sdtls_config *cfg, sdtls_verify_mode mode);

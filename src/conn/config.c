@@ -579,6 +579,32 @@ int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t lifetime_ms
     return 0;
 }
 
+int sdtls_config_set_raw_public_key(sdtls_config *cfg, int enable)
+{
+    if (cfg == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->rpk = enable != 0;
+    return 0;
+}
+
+int sdtls_config_get_public_key_fingerprint(const sdtls_config *cfg, const char *hash, char *out,
+                                            size_t cap)
+{
+    sdtls_hash_id h;
+    uint8_t spki[1024];
+    size_t len;
+    if (cfg == NULL || out == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    SDTLS_TRY(hash_by_name(hash, &h));
+    if (!cfg->has_cert) {
+        return SDTLS_ERR_STATE;
+    }
+    SDTLS_TRY(sdtls__pkey_spki(cfg->cert.key, spki, sizeof(spki), &len));
+    return sdtls__fp_format(h, spki, len, out, cap);
+}
+
 int sdtls_config_set_cid(sdtls_config *cfg, int cid_len)
 {
     if (cfg == NULL || cid_len < -1 || cid_len > SDTLS_MAX_CID) {

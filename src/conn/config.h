@@ -57,6 +57,7 @@ struct sdtls_config {
     size_t n_srtp;
     uint8_t srtp_mki[255];
     size_t srtp_mki_len;
+    int rpk; /* RFC 7250: send our key and accept the peer's as raw public keys */
     int cid_len; /* RFC 9146: length of the CID we ask peers to use; -1: no CID */
 
     size_t mtu;

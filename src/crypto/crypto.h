@@ -160,6 +160,13 @@ SDTLS_MUST_CHECK int sdtls__cert_key_pem(const sdtls__cert *c, char *out, size_t
 /* Public key of a DER certificate. Returns SDTLS_ERR_ARG if it does not parse. */
 SDTLS_MUST_CHECK int sdtls__x509_pubkey(const uint8_t *der, size_t len, sdtls__pkey **out);
 
+/* SubjectPublicKeyInfo DER of a key (RFC 7250 raw public keys). With out NULL or cap too
+ * small, *out_len still receives the size (and SDTLS_ERR_BUF_SMALL is returned). */
+SDTLS_MUST_CHECK int sdtls__pkey_spki(const sdtls__pkey *k, uint8_t *out, size_t cap,
+                                      size_t *out_len);
+/* Public key from SubjectPublicKeyInfo DER (the whole input, nothing trailing). */
+SDTLS_MUST_CHECK int sdtls__pkey_from_spki(const uint8_t *der, size_t len, sdtls__pkey **out);
+
 /* A trust store (X509_STORE behind the seam). */
 typedef struct sdtls__trust sdtls__trust;
 SDTLS_MUST_CHECK int sdtls__trust_load_file(const char *path, sdtls__trust **out);

@@ -1248,6 +1248,42 @@ int sdtls__x509_pubkey(const uint8_t *der, size_t len, sdtls__pkey **out)
     return 0;
 }
 
+int sdtls__pkey_spki(const sdtls__pkey *k, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (k == NULL || out_len == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    int n = i2d_PUBKEY(to_evp(k), NULL);
+    if (n <= 0) {
+        return fail(SDTLS_ERR_CRYPTO);
+    }
+    *out_len = (size_t)n;
+    if (out == NULL || cap < (size_t)n) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    uint8_t *p = out;
+    if (i2d_PUBKEY(to_evp(k), &p) != n) {
+        return fail(SDTLS_ERR_CRYPTO);
+    }
+    return 0;
+}
+
+int sdtls__pkey_from_spki(const uint8_t *der, size_t len, sdtls__pkey **out)
+{
+    if (der == NULL || out == NULL || len == 0 || len > LONG_MAX) {
+        return SDTLS_ERR_ARG;
+    }
+    *out = NULL;
+    const uint8_t *p = der;
+    EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)len);
+    if (pk == NULL || p != der + len) {
+        EVP_PKEY_free(pk);
+        return fail(SDTLS_ERR_ARG);
+    }
+    *out = from_evp(pk);
+    return 0;
+}
+
 static X509_STORE *to_store(const sdtls__trust *t)
 {
     /* X509_STORE_CTX_init takes a non-const store; verification does not modify it. */

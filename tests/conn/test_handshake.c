@@ -428,6 +428,60 @@ static void test_connection_id(void **state)
     run_cid(4, -1, NULL);
 }
 
+static void test_raw_public_keys(void **state)
+{
+    pair p;
+    char sfp[200], cfp[200];
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_generate_cert(p.ccfg, SDTLS_KEY_ED25519, "client"), 0);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.ccfg, 1), 0);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.scfg, 1), 0);
+    assert_int_equal(sdtls_config_get_public_key_fingerprint(p.scfg, "sha-256", sfp, sizeof(sfp)),
+                     0);
+    assert_int_equal(sdtls_config_get_public_key_fingerprint(p.ccfg, "sha-256", cfp, sizeof(cfp)),
+                     0);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.ccfg, sfp), 0);
+    assert_int_equal(sdtls_config_set_client_auth(p.scfg, 1, 1), 0);
+    assert_int_equal(sdtls_config_set_verify(p.scfg, SDTLS_VERIFY_FINGERPRINT), 0);
+    assert_int_equal(sdtls_config_set_peer_fingerprint(p.scfg, cfp), 0);
+    pair_connect(&p, 15);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    char got[200];
+    assert_int_equal(sdtls_conn_peer_fingerprint(p.c, got, sizeof(got)), 0);
+    assert_string_equal(got, sfp);
+    assert_int_equal(sdtls_conn_peer_fingerprint(p.s, got, sizeof(got)), 0);
+    assert_string_equal(got, cfp);
+    exchange_data(&p);
+    pair_teardown(&p);
+
+    /* A raw-key server still serves X.509 clients. */
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.scfg, 1), 0);
+    pair_connect(&p, 16);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    pair_teardown(&p);
+
+    /* A raw-key-only client and an X.509-only server share no certificate type: the server
+     * says so (RFC 7250 4.2). */
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.ccfg, 1), 0);
+    pair_connect(&p, 17);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_UNSUPPORTED_CERTIFICATE));
+    assert_int_equal(p.l.err[0], SDTLS_ERR_PEER_ALERT(SDTLS_ALERT_UNSUPPORTED_CERTIFICATE));
+    pair_teardown(&p);
+
+    /* CA verification cannot accept a raw key. */
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.ccfg, 1), 0);
+    assert_int_equal(sdtls_config_set_raw_public_key(p.scfg, 1), 0);
+    assert_int_equal(sdtls_config_set_verify(p.ccfg, SDTLS_VERIFY_CA), 0);
+    pair_connect(&p, 18);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[0], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_UNSUPPORTED_CERTIFICATE));
+    pair_teardown(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_psk_unknown_identity),
         cmocka_unit_test(test_ccm_certificate_suites),
         cmocka_unit_test(test_connection_id),
+        cmocka_unit_test(test_raw_public_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

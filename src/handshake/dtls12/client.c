@@ -67,6 +67,19 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_vec(w, 1, cfg->srtp_mki, cfg->srtp_mki_len));
         SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
     }
+    if (cfg->rpk) {
+        /* RFC 7250 4.1: we take only a raw key from the server, and send ours raw. */
+        SDTLS_TRY(sdtls_wr_u16(w, 20));
+        SDTLS_TRY(sdtls_wr_u16(w, 2));
+        SDTLS_TRY(sdtls_wr_u8(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 2));
+        if (cfg->has_cert) {
+            SDTLS_TRY(sdtls_wr_u16(w, 19));
+            SDTLS_TRY(sdtls_wr_u16(w, 2));
+            SDTLS_TRY(sdtls_wr_u8(w, 1));
+            SDTLS_TRY(sdtls_wr_u8(w, 2));
+        }
+    }
     if (cfg->cid_len >= 0) {
         SDTLS_TRY(sdtls_wr_u16(w, 54)); /* connection_id (RFC 9146 3) */
         SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(1 + hs->out->rx_cid_len)));
@@ -224,6 +237,20 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     if (ext.has_cid && hs->cfg->cid_len < 0) {
         return SDTLS_ALERT(UNSUPPORTED_EXTENSION);
     }
+    if ((ext.has_server_cert_type || ext.has_client_cert_type) && !hs->cfg->rpk) {
+        return SDTLS_ALERT(UNSUPPORTED_EXTENSION);
+    }
+    int rpk_peer = ext.has_server_cert_type && ext.server_cert_type == 2;
+    int rpk_ours = ext.has_client_cert_type && ext.client_cert_type == 2;
+    if (hs->cfg->rpk && SDTLS_KX_HAS_CERT(suite->kx) && !rpk_peer) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server does not use a raw public key (RFC 7250)");
+        return SDTLS_ALERT(UNSUPPORTED_CERTIFICATE);
+    }
+    if ((ext.has_server_cert_type && !rpk_peer) || (ext.has_client_cert_type && !rpk_ours)) {
+        return SDTLS_ALERT(ILLEGAL_PARAMETER); /* a type we did not offer */
+    }
+    hs->rpk_peer = rpk_peer;
+    hs->rpk_ours = rpk_ours;
     /* commit */
     hs->out->cid_on = ext.has_cid;
     if (ext.has_cid) {

@@ -122,6 +122,7 @@ typedef struct sdtls__hs12 {
     size_t kex_pub_len;
     int hvr_count;
     int peer_point_formats;
+    int rpk_ours, rpk_peer; /* RFC 7250 raw public keys in our / the peer's Certificate */
     const uint8_t *peer_addr; /* server: binds cookies */
     size_t peer_addr_len;
     uint8_t pms[2 + 66 + 2 + 64]; /* ECDHE-PSK: Z and the PSK, each length-prefixed */
@@ -173,6 +174,10 @@ typedef struct sdtls__exts {
     const uint8_t *cid;
     size_t cid_len;
     int has_cid;
+    /* RFC 7250: in a ClientHello, lists; in a ServerHello, the single chosen type. */
+    sdtls_rd client_cert_types, server_cert_types;
+    int has_client_cert_type, has_server_cert_type;
+    uint8_t client_cert_type, server_cert_type;
 } sdtls__exts;
 
 SDTLS_MUST_CHECK int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e);

@@ -36,6 +36,14 @@ void sdtls__hs12_clear(sdtls__hs12 *hs)
 int sdtls__hs12_write_certificate(const sdtls__hs12 *hs, sdtls_wr *w)
 {
     size_t outer;
+    if (hs->rpk_ours && hs->cfg->has_cert) {
+        /* RFC 7250 3: opaque ASN.1_subjectPublicKeyInfo<1..2^24-1>. */
+        size_t len;
+        SDTLS_TRY(sdtls_wr_vec_open(w, 3, &outer));
+        SDTLS_TRY(sdtls__pkey_spki(hs->cfg->cert.key, w->buf + w->len, w->cap - w->len, &len));
+        w->len += len;
+        return sdtls_wr_vec_close(w, 3, outer);
+    }
     SDTLS_TRY(sdtls_wr_vec_open(w, 3, &outer));
     if (hs->cfg->has_cert) {
         for (size_t i = 0; i < hs->cfg->cert.count; i++) {
@@ -93,6 +101,16 @@ int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t le
     sdtls_rd r = sdtls_rd_init(body, len), list;
     SDTLS_TRY(sdtls_rd_vec(&r, 3, 0, 0xffffff, &list));
     SDTLS_TRY(sdtls_rd_done(&r));
+    if (hs->rpk_peer) {
+        /* A raw key is one SubjectPublicKeyInfo; empty means no certificate at all. */
+        if (sdtls_rd_left(&list) == 0) {
+            return 1;
+        }
+        der[0] = list.p;
+        der_len[0] = sdtls_rd_left(&list);
+        n = 1;
+        list.p = list.end;
+    }
     while (sdtls_rd_left(&list) > 0) {
         sdtls_rd c;
         SDTLS_TRY(sdtls_rd_vec(&list, 3, 1, 0xffffff, &c));
@@ -109,8 +127,10 @@ int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t le
         return 1; /* empty: the caller decides */
     }
     sdtls__pkey *key = NULL;
-    if (sdtls__x509_pubkey(der[0], der_len[0], &key) != 0) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "peer certificate does not parse");
+    if ((hs->rpk_peer ? sdtls__pkey_from_spki(der[0], der_len[0], &key)
+                      : sdtls__x509_pubkey(der[0], der_len[0], &key)) != 0) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "peer %s does not parse",
+                   hs->rpk_peer ? "raw public key" : "certificate");
         return SDTLS_ALERT(BAD_CERTIFICATE);
     }
     uint8_t fp[32];
@@ -124,6 +144,11 @@ int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t le
     case SDTLS_VERIFY_NONE:
         break;
     case SDTLS_VERIFY_CA:
+        if (hs->rpk_peer) {
+            snprintf(why, sizeof(why), "a raw public key cannot be checked against a CA");
+            alert = SDTLS_ALERT_UNSUPPORTED_CERTIFICATE;
+            break;
+        }
         if (hs->cfg->trust == NULL) {
             snprintf(why, sizeof(why), "no CA file configured to verify the peer");
             alert = SDTLS_ALERT_UNKNOWN_CA;

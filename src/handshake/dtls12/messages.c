@@ -9,6 +9,8 @@
 #define EXT_USE_SRTP 14
 #define EXT_ALPN 16
 #define EXT_EMS 23
+#define EXT_CLIENT_CERT_TYPE 19
+#define EXT_SERVER_CERT_TYPE 20
 #define EXT_CONNECTION_ID 54
 #define EXT_RENEGOTIATION_INFO 0xff01
 
@@ -86,6 +88,20 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             e->srtp_mki = mki.p;
             e->srtp_mki_len = sdtls_rd_left(&mki);
             e->has_srtp = 1;
+            break;
+        }
+        case EXT_CLIENT_CERT_TYPE:
+        case EXT_SERVER_CERT_TYPE: {
+            int is_client = type == EXT_CLIENT_CERT_TYPE;
+            if (is_client_hello) {
+                SDTLS_TRY(sdtls_rd_vec(&body, 1, 1, 255,
+                                       is_client ? &e->client_cert_types : &e->server_cert_types));
+            } else {
+                SDTLS_TRY(sdtls_rd_u8(&body, is_client ? &e->client_cert_type
+                                                       : &e->server_cert_type));
+            }
+            SDTLS_TRY(sdtls_rd_done(&body));
+            *(is_client ? &e->has_client_cert_type : &e->has_server_cert_type) = 1;
             break;
         }
         case EXT_CONNECTION_ID: {

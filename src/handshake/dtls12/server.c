@@ -18,6 +18,17 @@ static int suite_fits_key(const sdtls__suite *s, const sdtls__pkey *key)
     return t == SDTLS_PKEY_EC_P256 || t == SDTLS_PKEY_EC_P384 || t == SDTLS_PKEY_ED25519;
 }
 
+static int list_has(sdtls_rd list, int present, uint8_t v)
+{
+    uint8_t b;
+    while (present && sdtls_rd_u8(&list, &b) == 0) {
+        if (b == v) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void list_suites(sdtls_rd suites, char *out, size_t cap)
 {
     size_t n = 0;
@@ -153,6 +164,16 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u16(w, 2));
         SDTLS_TRY(sdtls_wr_u8(w, 1));
         SDTLS_TRY(sdtls_wr_u8(w, 0));
+    }
+    if (hs->rpk_ours) {
+        SDTLS_TRY(sdtls_wr_u16(w, 20)); /* server_certificate_type: RawPublicKey */
+        SDTLS_TRY(sdtls_wr_u16(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 2));
+    }
+    if (hs->rpk_peer) {
+        SDTLS_TRY(sdtls_wr_u16(w, 19)); /* client_certificate_type: RawPublicKey */
+        SDTLS_TRY(sdtls_wr_u16(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 2));
     }
     if (hs->out->cid_on) {
         SDTLS_TRY(sdtls_wr_u16(w, 54));
@@ -319,6 +340,17 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
+    /* RFC 7250 4.2: a raw key when the client takes one and we are set up for it. */
+    hs->rpk_ours = hs->rpk_peer = 0;
+    if (hs->cfg->rpk && SDTLS_KX_HAS_CERT(chosen->kx)) {
+        hs->rpk_ours = list_has(ch.ext.server_cert_types, ch.ext.has_server_cert_type, 2);
+        hs->rpk_peer = hs->cfg->client_auth_request &&
+                       list_has(ch.ext.client_cert_types, ch.ext.has_client_cert_type, 2);
+    }
+    if (SDTLS_KX_HAS_CERT(chosen->kx) && !hs->rpk_ours && ch.ext.has_server_cert_type &&
+        !list_has(ch.ext.server_cert_types, 1, 0)) {
+        return SDTLS_ALERT(UNSUPPORTED_CERTIFICATE); /* the client takes no X.509 */
+    }
     /* RFC 9146 3: we answer with our CID only if the client offered the extension. */
     hs->out->cid_on = ch.ext.has_cid && hs->cfg->cid_len >= 0;
     if (hs->out->cid_on) {
