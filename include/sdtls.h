@@ -249,6 +249,9 @@ SDTLS_API int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t l
  * cid_len-byte CID in every record they send us after the handshake (0: we need none but
  * will send the peer's); -1 (default): no connection_id extension. */
 SDTLS_API int sdtls_config_set_cid(sdtls_config *cfg, int cid_len);
+/* Heartbeat (RFC 6520), off by default. 1: offer the extension and let the peer send us
+ * requests (we answer them); 2: offer it but ask the peer not to send requests; 0: off. */
+SDTLS_API int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode);
 /* Extended master secret (RFC 7627): required (default, 1) or merely preferred (0). */
 SDTLS_API int sdtls_config_set_require_ems(sdtls_config *cfg, int required);
 SDTLS_API int sdtls_config_set_log(sdtls_config *cfg, sdtls_log_level level, sdtls_log_fn fn,
@@ -285,6 +288,7 @@ typedef enum {
     SDTLS_EV_DATA = 2,           /* data/len: one application record (view, see ownership) */
     SDTLS_EV_ALERT = 3,          /* alert_level/alert: peer sent an alert (warning or fatal) */
     SDTLS_EV_CLOSED = 4,         /* close_notify exchanged, or connection failed */
+    SDTLS_EV_HEARTBEAT = 5,      /* len: size of the datagram our answered heartbeat was in */
 } sdtls_event_type;
 
 typedef struct sdtls_event {
@@ -365,6 +369,16 @@ SDTLS_API int sdtls_conn_peer_fingerprint(const sdtls_conn *c, char *out, size_t
 SDTLS_API int sdtls_conn_export(const sdtls_conn *c, const char *label, const uint8_t *context,
                                 size_t context_len, uint8_t *out, size_t out_len);
 SDTLS_API void sdtls_conn_stats(const sdtls_conn *c, sdtls_stats *out);
+/* Send a HeartbeatRequest (RFC 6520) as one datagram of exactly `dgram_len` bytes (padding
+ * fills it: a keepalive with a small size, a path MTU probe with the size to try). When the
+ * response comes back, sdtls_conn_next_event gives SDTLS_EV_HEARTBEAT with len = dgram_len:
+ * that size got through. One request at a time; a new one replaces an unanswered one (the
+ * library does not retransmit: the caller decides when a probe is lost).
+ * Returns 0, SDTLS_ERR_STATE (not negotiated, or the peer does not accept requests),
+ * SDTLS_ERR_ARG (dgram_len too small or above 16384), SDTLS_ERR_BUF_SMALL. */
+SDTLS_API int sdtls_conn_heartbeat(sdtls_conn *c, size_t dgram_len, uint8_t *out, size_t cap,
+                                   size_t *out_len);
+
 /* Our connection ID, the one the peer writes in records to us (route datagrams by it).
  * Returns 0, SDTLS_ERR_STATE (none negotiated, or handshake not done), SDTLS_ERR_BUF_SMALL. */
 SDTLS_API int sdtls_conn_cid(const sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len);

@@ -579,6 +579,15 @@ int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t lifetime_ms
     return 0;
 }
 
+int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode)
+{
+    if (cfg == NULL || mode < 0 || mode > 2) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->heartbeat = mode;
+    return 0;
+}
+
 int sdtls_config_set_raw_public_key(sdtls_config *cfg, int enable)
 {
     if (cfg == NULL) {

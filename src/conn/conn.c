@@ -381,6 +381,86 @@ static int on_app_data(sdtls_conn *c, const sdtls__rec *rec, const uint8_t *pt, 
     return 0;
 }
 
+/* RFC 6520 4: type, payload_length, payload, at least 16 bytes of padding; a length that does
+ * not fit the record is discarded silently, never answered. */
+static int on_heartbeat(sdtls_conn *c, const sdtls__rec *rec, const uint8_t *pt, size_t len)
+{
+    sdtls_rd r = sdtls_rd_init(pt, len);
+    uint8_t type;
+    uint16_t plen;
+    const uint8_t *payload;
+    if (!c->established || rec->epoch != 1 || c->params.peer_hb_mode == 0 ||
+        sdtls_rd_u8(&r, &type) != 0 || sdtls_rd_u16(&r, &plen) != 0 ||
+        sdtls_rd_take(&r, plen, &payload) != 0 || sdtls_rd_left(&r) < SDTLS_HB_MIN_PADDING) {
+        c->stats.drop_malformed++;
+        return 0;
+    }
+    if (type == 1 && c->cfg->heartbeat == 1 && plen <= SDTLS_HB_MAX_PAYLOAD) {
+        memcpy(c->hb_reply, payload, plen);
+        c->hb_reply_len = plen;
+        c->hb_reply_pending = 1;
+        return 0;
+    }
+    if (type == 2 && c->hb_probe_len != 0 && plen == sizeof(c->hb_sent) &&
+        sdtls__ct_equal(payload, c->hb_sent, plen)) {
+        sdtls_event ev = {SDTLS_EV_HEARTBEAT, NULL, c->hb_probe_len, 0, 0};
+        c->hb_probe_len = 0;
+        (void)push_event(c, &ev);
+        return 0;
+    }
+    c->stats.drop_malformed++;
+    return 0;
+}
+
+/* Write a heartbeat message padded with random bytes to `total` plaintext bytes. */
+static int seal_heartbeat(sdtls_conn *c, uint8_t type, const uint8_t *payload, size_t plen,
+                          size_t total, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t msg[SDTLS_MAX_PLAINTEXT];
+    if (total > sizeof(msg) || total < 3 + plen + SDTLS_HB_MIN_PADDING) {
+        return SDTLS_ERR_ARG;
+    }
+    msg[0] = type;
+    sdtls_put_u16(msg + 1, (uint16_t)plen);
+    memcpy(msg + 3, payload, plen);
+    SDTLS_TRY(sdtls__random(c->cfg, msg + 3 + plen, total - 3 - plen));
+    sdtls_wr w = sdtls_wr_init(out, cap);
+    SDTLS_TRY(sdtls__rec_seal(&c->wr1, SDTLS_CT_HEARTBEAT, SDTLS_VERSION_DTLS12, msg, total, &w));
+    *out_len = w.len;
+    c->stats.records_tx++;
+    c->stats.dgrams_tx++;
+    return 0;
+}
+
+int sdtls_conn_heartbeat(sdtls_conn *c, size_t dgram_len, uint8_t *out, size_t cap,
+                         size_t *out_len)
+{
+    if (c == NULL || out == NULL || out_len == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    *out_len = 0;
+    if (c->fatal != 0) {
+        return c->fatal;
+    }
+    /* The peer's mode 2 means it does not want our requests (RFC 6520 2). */
+    if (!c->established || c->closed || c->params.peer_hb_mode != 1) {
+        return SDTLS_ERR_STATE;
+    }
+    size_t overhead = sdtls__cipher_overhead(&c->wr1);
+    if (dgram_len > SDTLS_MAX_PLAINTEXT ||
+        dgram_len < overhead + 3 + sizeof(c->hb_sent) + SDTLS_HB_MIN_PADDING) {
+        return SDTLS_ERR_ARG;
+    }
+    if (cap < dgram_len) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    SDTLS_TRY(sdtls__random(c->cfg, c->hb_sent, sizeof(c->hb_sent)));
+    SDTLS_TRY(seal_heartbeat(c, 1, c->hb_sent, sizeof(c->hb_sent), dgram_len - overhead, out,
+                             cap, out_len));
+    c->hb_probe_len = *out_len;
+    return 0;
+}
+
 static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
 {
     sdtls__cipher *cs = NULL;
@@ -435,6 +515,8 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
         return on_ccs(c, rec, pt, len);
     case SDTLS_CT_ALERT:
         return on_alert(c, rec, pt, len);
+    case SDTLS_CT_HEARTBEAT:
+        return on_heartbeat(c, rec, pt, len);
     case SDTLS_CT_APPLICATION_DATA:
         if (from_future) {
             /* Held records live in a temporary buffer: app data there is dropped (the
@@ -521,6 +603,11 @@ int sdtls_conn_send(sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len, ui
     }
     if (c->fatal != 0) {
         return c->fatal;
+    }
+    if (c->hb_reply_pending && c->established && !c->closed) {
+        c->hb_reply_pending = 0;
+        return seal_heartbeat(c, 2, c->hb_reply, c->hb_reply_len,
+                              3 + c->hb_reply_len + SDTLS_HB_MIN_PADDING, out, cap, out_len);
     }
     if (c->role == SDTLS_ROLE_CLIENT && c->hs != NULL && c->hs->state == C_START) {
         c->started = 1;

@@ -8,6 +8,9 @@
 #define SDTLS_EVENT_QUEUE 16
 #define SDTLS_RX_CAP (SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512)
 #define SDTLS_MAX_ADDR 128
+/* Largest heartbeat payload we echo; larger requests are dropped. */
+#define SDTLS_HB_MAX_PAYLOAD 512
+#define SDTLS_HB_MIN_PADDING 16
 
 struct sdtls_conn {
     const sdtls_config *cfg;
@@ -46,6 +49,12 @@ struct sdtls_conn {
 
     sdtls_stats stats;
     int rx_newest; /* last datagram advanced the epoch-1 replay window */
+    /* RFC 6520: our outstanding request, and a response we owe the peer. */
+    uint8_t hb_sent[16];
+    size_t hb_probe_len; /* 0: none outstanding */
+    uint8_t hb_reply[SDTLS_HB_MAX_PAYLOAD];
+    size_t hb_reply_len;
+    int hb_reply_pending;
 };
 
 #endif

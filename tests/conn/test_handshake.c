@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "conn/conn.h"
 #include "link.h"
 #include "testutil.h"
 
@@ -482,6 +483,51 @@ static void test_raw_public_keys(void **state)
     pair_teardown(&p);
 }
 
+static void test_heartbeat(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, NULL);
+    assert_int_equal(sdtls_config_set_heartbeat(p.ccfg, 2), 0); /* server may not send */
+    assert_int_equal(sdtls_config_set_heartbeat(p.scfg, 1), 0); /* client may send */
+    pair_connect(&p, 19);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    uint8_t dg[1500];
+    size_t len;
+    /* The server may not probe the client. */
+    assert_int_equal(sdtls_conn_heartbeat(p.s, 100, dg, sizeof(dg), &len), SDTLS_ERR_STATE);
+    /* A 1200-byte probe from the client comes back answered. */
+    assert_int_equal(sdtls_conn_heartbeat(p.c, 1200, dg, sizeof(dg), &len), 0);
+    assert_int_equal(len, 1200);
+    assert_int_equal(sdtls_conn_recv(p.s, dg, len, p.l.now), 0);
+    uint8_t resp[1500];
+    size_t rlen;
+    assert_int_equal(sdtls_conn_send(p.s, resp, sizeof(resp), &rlen, p.l.now), 0);
+    assert_true(rlen > 0 && rlen < 100);
+    assert_int_equal(sdtls_conn_recv(p.c, resp, rlen, p.l.now), 0);
+    sdtls_event ev;
+    assert_int_equal(sdtls_conn_next_event(p.c, &ev), 0);
+    assert_int_equal(ev.type, SDTLS_EV_HEARTBEAT);
+    assert_int_equal(ev.len, 1200);
+    /* The same response again matches nothing (replay) and makes no event. */
+    assert_int_equal(sdtls_conn_recv(p.c, resp, rlen, p.l.now), 0);
+    assert_int_equal(sdtls_conn_next_event(p.c, &ev), 0);
+    assert_int_equal(ev.type, SDTLS_EV_NONE);
+    /* A request whose payload_length runs past the record is dropped, never echoed. */
+    uint8_t bad[64] = {1, 0x40, 0x00}; /* claims 16384 bytes of payload */
+    sdtls_wr w = sdtls_wr_init(dg, sizeof(dg));
+    assert_int_equal(
+        sdtls__rec_seal(&p.c->wr1, SDTLS_CT_HEARTBEAT, SDTLS_VERSION_DTLS12, bad, sizeof(bad), &w),
+        0);
+    sdtls_stats st0, st1;
+    sdtls_conn_stats(p.s, &st0);
+    assert_int_equal(sdtls_conn_recv(p.s, dg, w.len, p.l.now), 0);
+    sdtls_conn_stats(p.s, &st1);
+    assert_int_equal(st1.drop_malformed, st0.drop_malformed + 1);
+    assert_int_equal(sdtls_conn_send(p.s, resp, sizeof(resp), &rlen, p.l.now), 0);
+    assert_int_equal(rlen, 0);
+    pair_teardown(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_ccm_certificate_suites),
         cmocka_unit_test(test_connection_id),
         cmocka_unit_test(test_raw_public_keys),
+        cmocka_unit_test(test_heartbeat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

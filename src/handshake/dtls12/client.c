@@ -80,6 +80,11 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
             SDTLS_TRY(sdtls_wr_u8(w, 2));
         }
     }
+    if (cfg->heartbeat != 0) {
+        SDTLS_TRY(sdtls_wr_u16(w, 15));
+        SDTLS_TRY(sdtls_wr_u16(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, (uint8_t)cfg->heartbeat));
+    }
     if (cfg->cid_len >= 0) {
         SDTLS_TRY(sdtls_wr_u16(w, 54)); /* connection_id (RFC 9146 3) */
         SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(1 + hs->out->rx_cid_len)));
@@ -251,6 +256,10 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     }
     hs->rpk_peer = rpk_peer;
     hs->rpk_ours = rpk_ours;
+    if (ext.heartbeat_mode != 0 && hs->cfg->heartbeat == 0) {
+        return SDTLS_ALERT(UNSUPPORTED_EXTENSION);
+    }
+    hs->out->peer_hb_mode = ext.heartbeat_mode;
     /* commit */
     hs->out->cid_on = ext.has_cid;
     if (ext.has_cid) {

@@ -88,6 +88,7 @@ typedef struct sdtls__params {
     uint16_t srtp_profile; /* 0: none negotiated */
     /* RFC 9146: rx_cid is ours (peers put it in records to us), tx_cid the peer's. */
     int cid_on;
+    uint8_t peer_hb_mode; /* RFC 6520 mode the peer sent: 0 none, 1 we may send, 2 not */
     uint8_t rx_cid[SDTLS_MAX_CID], tx_cid[SDTLS_MAX_CID];
     size_t rx_cid_len, tx_cid_len;
     uint8_t srtp_mki[255];
@@ -174,6 +175,7 @@ typedef struct sdtls__exts {
     const uint8_t *cid;
     size_t cid_len;
     int has_cid;
+    uint8_t heartbeat_mode; /* 0: no heartbeat extension */
     /* RFC 7250: in a ClientHello, lists; in a ServerHello, the single chosen type. */
     sdtls_rd client_cert_types, server_cert_types;
     int has_client_cert_type, has_server_cert_type;

@@ -7,6 +7,7 @@
 #define EXT_EC_POINT_FORMATS 11
 #define EXT_SIGNATURE_ALGORITHMS 13
 #define EXT_USE_SRTP 14
+#define EXT_HEARTBEAT 15
 #define EXT_ALPN 16
 #define EXT_EMS 23
 #define EXT_CLIENT_CERT_TYPE 19
@@ -104,6 +105,14 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             *(is_client ? &e->has_client_cert_type : &e->has_server_cert_type) = 1;
             break;
         }
+        case EXT_HEARTBEAT:
+            /* RFC 6520 2: HeartbeatMode, 1 or 2; anything else is illegal_parameter. */
+            SDTLS_TRY(sdtls_rd_u8(&body, &e->heartbeat_mode));
+            SDTLS_TRY(sdtls_rd_done(&body));
+            if (e->heartbeat_mode != 1 && e->heartbeat_mode != 2) {
+                return SDTLS_ALERT(ILLEGAL_PARAMETER);
+            }
+            break;
         case EXT_CONNECTION_ID: {
             /* RFC 9146 3: opaque cid<0..2^8-1>; we use at most SDTLS_MAX_CID. */
             sdtls_rd cid;

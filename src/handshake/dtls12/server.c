@@ -165,6 +165,11 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u8(w, 1));
         SDTLS_TRY(sdtls_wr_u8(w, 0));
     }
+    if (hs->out->peer_hb_mode != 0) {
+        SDTLS_TRY(sdtls_wr_u16(w, 15)); /* heartbeat: our mode */
+        SDTLS_TRY(sdtls_wr_u16(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, (uint8_t)hs->cfg->heartbeat));
+    }
     if (hs->rpk_ours) {
         SDTLS_TRY(sdtls_wr_u16(w, 20)); /* server_certificate_type: RawPublicKey */
         SDTLS_TRY(sdtls_wr_u16(w, 1));
@@ -340,6 +345,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
+    hs->out->peer_hb_mode = hs->cfg->heartbeat != 0 ? ch.ext.heartbeat_mode : 0;
     /* RFC 7250 4.2: a raw key when the client takes one and we are set up for it. */
     hs->rpk_ours = hs->rpk_peer = 0;
     if (hs->cfg->rpk && SDTLS_KX_HAS_CERT(chosen->kx)) {
