@@ -252,6 +252,15 @@ SDTLS_API int sdtls_config_set_cid(sdtls_config *cfg, int cid_len);
 /* Heartbeat (RFC 6520), off by default. 1: offer the extension and let the peer send us
  * requests (we answer them); 2: offer it but ask the peer not to send requests; 0: off. */
 SDTLS_API int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode);
+/* Per-connection memory budgets (0 keeps a default): the largest handshake message accepted
+ * (certificate chains included; default 16384), the reassembly pool (at least
+ * max_handshake_msg * 9 / 8; default 36864), the transcript kept during the handshake
+ * (default 32768), and the largest datagram accepted (the receive buffer; default 18957, the
+ * largest DTLS 1.2 record plus slack). Small devices with PSK and small peers can cut a
+ * connection to a few kilobytes; see docs/footprint.md. Returns 0 or SDTLS_ERR_ARG. */
+SDTLS_API int sdtls_config_set_budgets(sdtls_config *cfg, size_t max_handshake_msg,
+                                       size_t reassembly, size_t transcript,
+                                       size_t max_datagram);
 /* Extended master secret (RFC 7627): required (default, 1) or merely preferred (0). */
 SDTLS_API int sdtls_config_set_require_ems(sdtls_config *cfg, int required);
 SDTLS_API int sdtls_config_set_log(sdtls_config *cfg, sdtls_log_level level, sdtls_log_fn fn,

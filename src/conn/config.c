@@ -83,6 +83,7 @@ int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem)
     cfg->max_msg = SDTLS_DEFAULT_MAX_MSG;
     cfg->reasm_bytes = SDTLS_DEFAULT_REASM_BYTES;
     cfg->transcript_bytes = SDTLS_DEFAULT_TRANSCRIPT;
+    cfg->rx_bytes = SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512;
     if (sdtls__rand_bytes(NULL, cfg->cookie_key, sizeof(cfg->cookie_key)) != 0) {
         m.free(m.user, cfg, sizeof(*cfg));
         return SDTLS_ERR_CRYPTO;
@@ -620,6 +621,25 @@ int sdtls_config_set_cid(sdtls_config *cfg, int cid_len)
         return SDTLS_ERR_ARG;
     }
     cfg->cid_len = cid_len;
+    return 0;
+}
+
+int sdtls_config_set_budgets(sdtls_config *cfg, size_t max_handshake_msg, size_t reassembly,
+                             size_t transcript, size_t max_datagram)
+{
+    size_t msg = max_handshake_msg ? max_handshake_msg : SDTLS_DEFAULT_MAX_MSG;
+    size_t ra = reassembly ? reassembly : msg + msg / 8 + 64;
+    size_t tr = transcript ? transcript : SDTLS_DEFAULT_TRANSCRIPT;
+    size_t dg = max_datagram ? max_datagram : SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512;
+    /* The next message must always fit the pool (reasm.c evicts later ones for it). */
+    if (cfg == NULL || msg < 256 || msg > 0xffffff || ra < msg + (msg + 7) / 8 || tr < 1024 ||
+        dg < 256 || dg > SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->max_msg = (uint32_t)msg;
+    cfg->reasm_bytes = ra;
+    cfg->transcript_bytes = tr;
+    cfg->rx_bytes = dg;
     return 0;
 }
 

@@ -76,6 +76,7 @@ struct sdtls_config {
 
     uint32_t max_msg;
     size_t reasm_bytes, transcript_bytes;
+    size_t rx_bytes; /* receive buffer: the largest datagram we accept */
 };
 
 void *sdtls__alloc(const sdtls_config *cfg, size_t size);

@@ -74,12 +74,13 @@ int sdtls_conn_new(const sdtls_config *cfg, sdtls_role role, const void *peer_ad
     memset(c, 0, sizeof(*c));
     c->cfg = cfg;
     c->role = role;
-    c->rx = sdtls__alloc(cfg, SDTLS_RX_CAP);
+    c->rx_cap = cfg->rx_bytes;
+    c->rx = sdtls__alloc(cfg, c->rx_cap);
     size_t fc = flight_cap(cfg);
     c->hs_mem_len = sizeof(sdtls__hs12) + cfg->reasm_bytes + fc + cfg->transcript_bytes;
     c->hs_mem = sdtls__alloc(cfg, c->hs_mem_len);
     if (c->rx == NULL || c->hs_mem == NULL) {
-        sdtls__free(cfg, c->rx, SDTLS_RX_CAP);
+        sdtls__free(cfg, c->rx, c->rx_cap);
         sdtls__free(cfg, c->hs_mem, c->hs_mem_len);
         sdtls__free(cfg, c, sizeof(*c));
         return SDTLS_ERR_NOMEM;
@@ -124,7 +125,7 @@ void sdtls_conn_free(sdtls_conn *c)
     sdtls__cipher_clear(&c->wr1);
     sdtls__cipher_clear(&c->rd0);
     sdtls__cipher_clear(&c->rd1);
-    sdtls__free(cfg, c->rx, SDTLS_RX_CAP);
+    sdtls__free(cfg, c->rx, c->rx_cap);
     sdtls__wipe(c, sizeof(*c));
     sdtls__free(cfg, c, sizeof(*c));
 }
@@ -555,7 +556,7 @@ int sdtls_conn_recv(sdtls_conn *c, const uint8_t *dgram, size_t len, uint64_t no
         }
     }
     c->ev_n = kept;
-    if (len > SDTLS_RX_CAP) {
+    if (len > c->rx_cap) {
         c->stats.drop_malformed++;
         return 0;
     }

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #define SDTLS_EVENT_QUEUE 16
-#define SDTLS_RX_CAP (SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512)
 #define SDTLS_MAX_ADDR 128
 /* Largest heartbeat payload we echo; larger requests are dropped. */
 #define SDTLS_HB_MAX_PAYLOAD 512
@@ -32,6 +31,7 @@ struct sdtls_conn {
     size_t future_len, future_n;
 
     uint8_t *rx; /* received datagram, decrypted in place; event data points here */
+    size_t rx_cap;
 
     sdtls_event ev[SDTLS_EVENT_QUEUE];
     size_t ev_head, ev_n;

@@ -341,7 +341,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
     hs->out->suite = chosen;
-    hs->out->group = group;
+    hs->out->group = SDTLS_KX_HAS_ECDHE(chosen->kx) ? group : 0;
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
