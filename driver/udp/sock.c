@@ -58,6 +58,10 @@ const char *sdtls_udp_strerror(int err)
         return "session idle for too long";
     case SDTLS_UDP_ERR_FULL:
         return "session table full";
+    case SDTLS_UDP_ERR_HANDSHAKE:
+        return "handshake not complete by the server's handshake deadline";
+    case SDTLS_UDP_ERR_RESTARTED:
+        return "peer restarted: a new handshake from the same address replaced the session";
     default:
         return sdtls_strerror(err);
     }

@@ -19,6 +19,16 @@
  *    terminal event. Terminal sessions are freed at the start of the next call.
  *  - The peer's close_notify is answered here with our own (sdtls_conn_close), unless we sent
  *    one already; a second request is harmless if the engine answered by itself.
+ *  - Server limits: the half-open count is taken by a scan at each ACCEPT (rare: it needs a
+ *    valid cookie), using the engine's own "established" flag rather than the reported
+ *    HANDSHAKE_DONE event. The handshake deadline runs in run_timers() and next_timer() like
+ *    the idle timer.
+ *  - Client restart (RFC 6347 4.2.8): the old session must be reported (FAILED, RESTARTED)
+ *    before its slot is reused, because the application holds its pointer until the next
+ *    call. So the accepted ClientHello is copied to `pending`, the old session fails, and the
+ *    copy goes through the normal unknown-peer path once reap() has freed the old session.
+ *    No datagram is read meanwhile: the old session's terminal event keeps pull_event() busy
+ *    until it is delivered, so there is at most one pending restart.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -48,6 +58,8 @@
 #define SKIP_MAX 64
 /* Retries of a send() interrupted by a signal. */
 #define EINTR_RETRIES 3
+/* ClientHello.random (RFC 5246 7.4.1.2). */
+#define CH_RANDOM_LEN 32
 
 struct sdtls_udp_session {
     sdtls_udp *u;
@@ -56,18 +68,22 @@ struct sdtls_udp_session {
     uint8_t key[SDTLS_UDP_KEY_CAP];
     size_t key_len;
     void *user;
-    uint64_t start_ms;   /* valid once has_started */
-    uint64_t done_ms;    /* valid once is_done */
-    uint64_t last_rx_ms; /* idle timer base */
-    int err;             /* first fatal code; reported by the terminal event */
+    uint64_t start_ms;                  /* valid once has_started */
+    uint64_t done_ms;                   /* valid once is_done */
+    uint64_t last_rx_ms;                /* idle timer base */
+    int err;                            /* first fatal code; reported by the terminal event */
+    uint8_t ch_random[CH_RANDOM_LEN];   /* server: random of the ClientHello that created it */
+    uint8_t prev_random[CH_RANDOM_LEN]; /* server: ch_random of the session it replaced */
     unsigned in_use : 1;
-    unsigned has_started : 1;    /* client: first datagram sent */
-    unsigned needs_kick : 1;     /* client: call send once to start the handshake */
-    unsigned accept_pending : 1; /* server: ACCEPTED not yet reported */
-    unsigned has_events : 1;     /* the engine may hold events */
-    unsigned is_done : 1;        /* HANDSHAKE_DONE reported */
-    unsigned close_sent : 1;     /* sdtls_conn_close() called */
-    unsigned is_terminal : 1;    /* CLOSED/FAILED reported; free at next call */
+    unsigned has_ch_random : 1;   /* server: ch_random is set */
+    unsigned has_prev_random : 1; /* server: prev_random is set (created by a restart) */
+    unsigned has_started : 1;     /* client: first datagram sent */
+    unsigned needs_kick : 1;      /* client: call send once to start the handshake */
+    unsigned accept_pending : 1;  /* server: ACCEPTED not yet reported */
+    unsigned has_events : 1;      /* the engine may hold events */
+    unsigned is_done : 1;         /* HANDSHAKE_DONE reported */
+    unsigned close_sent : 1;      /* sdtls_conn_close() called */
+    unsigned is_terminal : 1;     /* CLOSED/FAILED reported; free at next call */
 };
 
 struct sdtls_udp {
@@ -79,12 +95,21 @@ struct sdtls_udp {
     size_t count; /* slots in use */
     size_t rr;    /* round-robin start of the next event scan */
     uint64_t idle_ms;
+    size_t max_half_open;  /* server: handshaking sessions allowed at once */
+    uint64_t handshake_ms; /* server: handshake deadline after creation; 0 none */
     uint8_t *rx;
     uint8_t *tx;
     sdtls_udp_stats stats;
     int extra_ready;
     int has_stash; /* `stash` holds an event pulled during a read batch */
     sdtls_udp_event stash;
+    /* Server: a client restart's ClientHello, waiting for the old session to be reaped. */
+    uint8_t *pending;
+    size_t pending_len;
+    sdtls_udp_addr pending_from;
+    uint8_t pending_prev[CH_RANDOM_LEN]; /* ch_random of the session being replaced */
+    int has_pending;
+    int carry_prev; /* the session being created replaces one: give it pending_prev */
     /* Client: the resolved addresses and the one in use, until the server answers. */
     struct addrinfo *ai_list;
     struct addrinfo *ai_cur;
@@ -105,6 +130,8 @@ static sdtls_udp *endpoint_alloc(const sdtls_config *cfg, size_t max_sessions)
     u->cfg = cfg;
     u->max_sessions = max_sessions;
     u->idle_ms = SDTLS_UDP_DEFAULT_IDLE_MS;
+    u->max_half_open = SDTLS_UDP_DEFAULT_MAX_HALF_OPEN(max_sessions);
+    u->handshake_ms = SDTLS_UDP_DEFAULT_HANDSHAKE_MS;
     u->sessions = calloc(max_sessions, sizeof(*u->sessions));
     u->rx = malloc(RX_CAP);
     u->tx = malloc(TX_CAP);
@@ -144,6 +171,7 @@ void sdtls_udp_free(sdtls_udp *u)
         freeaddrinfo(u->ai_list);
     }
     free(u->server_text);
+    free(u->pending);
     free(u->sessions);
     free(u->rx);
     free(u->tx);
@@ -296,6 +324,101 @@ static void feed(sdtls_udp_session *s, const uint8_t *dgram, size_t len, uint64_
     s->has_events = 1;
 }
 
+/* What the driver reads from a ClientHello itself: the random, to recognise a duplicate of the
+ * one that created a session, and whether it carries a cookie. */
+typedef struct ch_info {
+    uint8_t random[CH_RANDOM_LEN];
+    size_t cookie_len;
+} ch_info;
+
+/* A bounds-checked cursor over datagram bytes. The library's sdtls_rd is internal to it and
+ * this driver sees only the public API, so it keeps its own minimal one, with the same rule:
+ * every read checks what is left first. */
+typedef struct cur {
+    const uint8_t *p;
+    size_t left;
+} cur;
+
+static int cur_take(cur *c, size_t n, const uint8_t **out)
+{
+    if (n > c->left) {
+        return -1;
+    }
+    if (out != NULL) {
+        *out = c->p;
+    }
+    c->p += n;
+    c->left -= n;
+    return 0;
+}
+
+/* Big-endian unsigned integer of n (1..4) bytes. */
+static int cur_uint(cur *c, size_t n, uint32_t *v)
+{
+    const uint8_t *b;
+    size_t i;
+
+    if (n == 0 || n > 4 || cur_take(c, n, &b) != 0) {
+        return -1;
+    }
+    *v = 0;
+    for (i = 0; i < n; i++) {
+        *v = (*v << 8) | b[i];
+    }
+    return 0;
+}
+
+/* Record and handshake headers of the first record (RFC 6347 4.1 and 4.2.2): 0 if it is a
+ * handshake record in epoch 0 whose first message is a ClientHello, with *body set to the
+ * message's first fragment when it starts at offset 0 (else body->left is 0). */
+static int first_client_hello(const uint8_t *dgram, size_t len, cur *body)
+{
+    cur d = {dgram, len};
+    cur rec;
+    uint32_t type, epoch, rec_len, hs_type, frag_off, frag_len, ignored;
+    const uint8_t *p;
+
+    body->p = NULL;
+    body->left = 0;
+    if (cur_uint(&d, 1, &type) != 0 || type != 22 || cur_uint(&d, 2, &ignored) != 0 ||
+        cur_uint(&d, 2, &epoch) != 0 || epoch != 0 || cur_take(&d, 6, NULL) != 0 ||
+        cur_uint(&d, 2, &rec_len) != 0 || cur_take(&d, rec_len, &p) != 0) {
+        return -1;
+    }
+    rec.p = p;
+    rec.left = rec_len;
+    if (cur_uint(&rec, 1, &hs_type) != 0 || hs_type != 1 || cur_uint(&rec, 3, &ignored) != 0 ||
+        cur_uint(&rec, 2, &ignored) != 0 || cur_uint(&rec, 3, &frag_off) != 0 ||
+        cur_uint(&rec, 3, &frag_len) != 0) {
+        return -1;
+    }
+    if (frag_off == 0 && cur_take(&rec, frag_len, &p) == 0) {
+        body->p = p;
+        body->left = frag_len;
+    }
+    return 0;
+}
+
+/* The random and cookie length of the datagram's ClientHello (RFC 6347 4.2.1:
+ * client_version, random, session_id<0..32>, cookie<0..255>), all inside the first fragment.
+ * Returns 0 or -1. */
+static int parse_client_hello(const uint8_t *dgram, size_t len, ch_info *out)
+{
+    cur body;
+    uint32_t version, sid_len, cookie_len;
+    const uint8_t *random;
+
+    if (first_client_hello(dgram, len, &body) != 0 || cur_uint(&body, 2, &version) != 0 ||
+        cur_take(&body, CH_RANDOM_LEN, &random) != 0 || cur_uint(&body, 1, &sid_len) != 0 ||
+        sid_len > 32 || cur_take(&body, sid_len, NULL) != 0 ||
+        cur_uint(&body, 1, &cookie_len) != 0 || cur_take(&body, cookie_len, NULL) != 0) {
+        return -1;
+    }
+    memcpy(out->random, random, CH_RANDOM_LEN);
+    out->cookie_len = cookie_len;
+    return 0;
+}
+
 static sdtls_udp_session *lookup(sdtls_udp *u, const uint8_t *key, size_t key_len)
 {
     size_t i;
@@ -322,38 +445,49 @@ static sdtls_udp_session *free_slot(sdtls_udp *u)
     return NULL;
 }
 
-static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const sdtls_udp_addr *from,
-                         uint64_t now)
+/* Sessions whose handshake has not completed; terminal ones, about to be freed, left out. */
+static size_t half_open_count(const sdtls_udp *u)
 {
-    uint8_t key[SDTLS_UDP_KEY_CAP];
-    size_t key_len = sdtls__udp_addr_key(from, key);
-    sdtls_udp_session *s;
+    size_t i;
+    size_t n = 0;
+
+    for (i = 0; i < u->max_sessions; i++) {
+        const sdtls_udp_session *s = &u->sessions[i];
+
+        if (s->in_use && !s->is_terminal && !sdtls_conn_is_handshake_done(s->conn)) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The half-open cap, checked before anything is allocated for an ACCEPT. Returns 1 if full. */
+static int half_open_full(sdtls_udp *u)
+{
+    if (half_open_count(u) < u->max_half_open) {
+        return 0;
+    }
+    u->stats.half_open_full++;
+    sdtls__udp_set_error("half-open sessions at the limit (%zu)", u->max_half_open);
+    return 1;
+}
+
+/* The stateless front door: screen, send the HelloVerifyRequest if that is the answer.
+ * Returns the verdict (IGNORE also when screening failed). */
+static sdtls_verdict screen(sdtls_udp *u, const uint8_t *dgram, size_t len,
+                            const sdtls_udp_addr *from, const uint8_t *key, size_t key_len,
+                            uint64_t now)
+{
     sdtls_verdict verdict = SDTLS_VERDICT_IGNORE;
     size_t reply_len = 0;
-    sdtls_conn *conn = NULL;
     int rc;
 
-    if (key_len == 0) {
-        u->stats.ignored++;
-        return;
-    }
-    s = lookup(u, key, key_len);
-    if (s != NULL) {
-        if (is_live(s)) {
-            feed(s, dgram, len, now);
-        } else {
-            u->stats.ignored++;
-        }
-        return;
-    }
-
-    /* Unknown peer: the stateless front door decides; nothing is allocated before ACCEPT. */
     u->stats.screened++;
     rc = sdtls_server_screen(u->cfg, dgram, len, key, key_len, now, u->tx, TX_CAP, &reply_len,
                              &verdict);
     if (rc != 0) {
         u->stats.ignored++;
-        return;
+        return SDTLS_VERDICT_IGNORE;
     }
     switch (verdict) {
     case SDTLS_VERDICT_REPLY:
@@ -366,17 +500,93 @@ static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const s
             xmit(u, &tmp, u->tx, reply_len);
             u->stats.hvr_sent++;
         }
-        return;
+        return SDTLS_VERDICT_REPLY;
     case SDTLS_VERDICT_ACCEPT:
-        break;
+        return SDTLS_VERDICT_ACCEPT;
     case SDTLS_VERDICT_IGNORE:
-        u->stats.ignored++;
-        return;
     default:
+        u->stats.ignored++;
+        return SDTLS_VERDICT_IGNORE;
+    }
+}
+
+/* RFC 6347 4.2.8: a ClientHello in epoch 0 from the address of an established session. */
+static void server_restart(sdtls_udp *u, sdtls_udp_session *s, const uint8_t *dgram, size_t len,
+                           const sdtls_udp_addr *from, const uint8_t *key, size_t key_len,
+                           uint64_t now)
+{
+    ch_info ch;
+
+    /* REPLY: the HelloVerifyRequest went out and the session is untouched. */
+    if (screen(u, dgram, len, from, key, key_len, now) != SDTLS_VERDICT_ACCEPT) {
+        return;
+    }
+    /* RFC 6347 4.2.8: the server "MUST NOT destroy the existing association until the client
+     * has demonstrated reachability either by completing a cookie exchange or by completing a
+     * complete handshake". A valid cookie is that proof; an ACCEPT without a cookie (cookies
+     * off) is not. A ClientHello with the random of the one that created this session (or
+     * the session it replaced) is a delayed duplicate, not a restart. */
+    if (parse_client_hello(dgram, len, &ch) != 0 || ch.cookie_len == 0 || !s->has_ch_random ||
+        memcmp(ch.random, s->ch_random, CH_RANDOM_LEN) == 0 ||
+        (s->has_prev_random && memcmp(ch.random, s->prev_random, CH_RANDOM_LEN) == 0)) {
         u->stats.ignored++;
         return;
     }
+    if (u->has_pending || u->pending == NULL || len > RX_CAP) {
+        /* Cannot happen (see the design notes); dropped like a lost datagram. */
+        u->stats.ignored++;
+        return;
+    }
+    if (half_open_full(u)) {
+        return;
+    }
+    /* The old session is reported first (the application holds its pointer until its next
+     * call); its replacement is created from this copy once it has been freed. */
+    memcpy(u->pending, dgram, len);
+    u->pending_len = len;
+    u->pending_from = *from;
+    memcpy(u->pending_prev, s->ch_random, CH_RANDOM_LEN);
+    u->has_pending = 1;
+    u->stats.restarts++;
+    fail(s, SDTLS_UDP_ERR_RESTARTED);
+}
 
+static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const sdtls_udp_addr *from,
+                         uint64_t now)
+{
+    uint8_t key[SDTLS_UDP_KEY_CAP];
+    size_t key_len = sdtls__udp_addr_key(from, key);
+    sdtls_udp_session *s;
+    sdtls_conn *conn = NULL;
+    ch_info ch;
+    cur body;
+    int rc;
+
+    if (key_len == 0) {
+        u->stats.ignored++;
+        return;
+    }
+    s = lookup(u, key, key_len);
+    if (s != NULL) {
+        if (!is_live(s)) {
+            u->stats.ignored++;
+        } else if (sdtls_conn_is_handshake_done(s->conn) && !sdtls_conn_is_closed(s->conn) &&
+                   first_client_hello(dgram, len, &body) == 0) {
+            server_restart(u, s, dgram, len, from, key, key_len, now);
+        } else {
+            /* Mid-handshake, retransmitted ClientHellos included: the engine's business. */
+            feed(s, dgram, len, now);
+        }
+        return;
+    }
+
+    /* Unknown peer: the stateless front door decides; nothing is allocated before ACCEPT. */
+    if (screen(u, dgram, len, from, key, key_len, now) != SDTLS_VERDICT_ACCEPT) {
+        return;
+    }
+    if (half_open_full(u)) {
+        return;
+    }
     s = free_slot(u);
     if (s == NULL) {
         u->stats.table_full++;
@@ -400,9 +610,42 @@ static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const s
     s->start_ms = now;
     s->last_rx_ms = now;
     s->accept_pending = 1;
+    if (parse_client_hello(dgram, len, &ch) == 0) {
+        memcpy(s->ch_random, ch.random, CH_RANDOM_LEN);
+        s->has_ch_random = 1;
+    }
+    if (u->carry_prev) {
+        memcpy(s->prev_random, u->pending_prev, CH_RANDOM_LEN);
+        s->has_prev_random = 1;
+    }
     u->count++;
     u->stats.accepted++;
     feed(s, dgram, len, now);
+}
+
+/* A client restart waits here until the session it replaces has been reported and freed. */
+static void run_pending(sdtls_udp *u, uint64_t now)
+{
+    uint8_t key[SDTLS_UDP_KEY_CAP];
+    size_t key_len;
+    sdtls_udp_session *s;
+
+    if (!u->has_pending) {
+        return;
+    }
+    key_len = sdtls__udp_addr_key(&u->pending_from, key);
+    s = lookup(u, key, key_len);
+    if (s != NULL && !is_live(s)) {
+        return; /* the old session's FAILED event is not delivered yet */
+    }
+    u->has_pending = 0;
+    if (s != NULL) {
+        u->stats.ignored++; /* cannot happen: nothing is read while a restart is pending */
+        return;
+    }
+    u->carry_prev = 1;
+    server_dgram(u, u->pending, u->pending_len, &u->pending_from, now);
+    u->carry_prev = 0;
 }
 
 static void client_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, uint64_t now)
@@ -478,6 +721,12 @@ static int read_batch(sdtls_udp *u)
  * Timers and events
  * ---------------------------------------------------------------------------------------- */
 
+/* Server sessions still handshaking are bounded by the handshake deadline. */
+static int has_handshake_deadline(const sdtls_udp *u, const sdtls_udp_session *s)
+{
+    return u->is_server && u->handshake_ms != 0 && !sdtls_conn_is_handshake_done(s->conn);
+}
+
 static void run_timers(sdtls_udp *u, uint64_t now)
 {
     size_t i;
@@ -512,6 +761,11 @@ static void run_timers(sdtls_udp *u, uint64_t now)
             now - s->last_rx_ms >= u->idle_ms) {
             fail(s, SDTLS_UDP_ERR_IDLE);
         }
+        if (is_live(s) && has_handshake_deadline(u, s) && now >= s->start_ms &&
+            now - s->start_ms >= u->handshake_ms) {
+            u->stats.handshake_timeouts++;
+            fail(s, SDTLS_UDP_ERR_HANDSHAKE);
+        }
     }
 }
 
@@ -534,6 +788,10 @@ static uint64_t next_timer(const sdtls_udp *u)
         }
         if (u->idle_ms != 0 && s->last_rx_ms + u->idle_ms < t) {
             t = s->last_rx_ms + u->idle_ms;
+        }
+        if (has_handshake_deadline(u, s) && u->handshake_ms < SDTLS_NO_DEADLINE - s->start_ms &&
+            s->start_ms + u->handshake_ms < t) {
+            t = s->start_ms + u->handshake_ms;
         }
     }
     return t;
@@ -654,12 +912,16 @@ static void reap(sdtls_udp *u)
 int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_event *ev)
 {
     uint64_t limit;
+    int has_polled = 0;
 
     if (u == NULL || ev == NULL) {
         return SDTLS_ERR_ARG;
     }
     memset(ev, 0, sizeof(*ev));
     reap(u);
+    if (u->is_server) {
+        run_pending(u, sdtls_udp_now_ms());
+    }
     limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : sdtls_udp_now_ms() + (uint64_t)timeout_ms;
 
     /* Each turn delivers an event, returns NONE, or blocks in poll() until something is due,
@@ -686,7 +948,8 @@ int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_e
                 return 0;
             }
         }
-        if (now >= limit) {
+        /* Poll at least once, so a timeout of 0 still takes what the socket holds. */
+        if (now >= limit && has_polled) {
             return 0;
         }
         until = next_timer(u);
@@ -707,6 +970,7 @@ int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_e
             nfds = 2;
         }
         rc = poll(pfd, nfds, (int)wait);
+        has_polled = 1;
         if (rc < 0) {
             if (errno == EINTR) {
                 return 0;
@@ -804,6 +1068,11 @@ int sdtls_udp_server_new(sdtls_udp **out, const sdtls_config *cfg, const char *l
         return SDTLS_ERR_NOMEM;
     }
     u->is_server = 1;
+    u->pending = malloc(RX_CAP);
+    if (u->pending == NULL) {
+        sdtls_udp_free(u);
+        return SDTLS_ERR_NOMEM;
+    }
     rc = sdtls__udp_resolve(listen_addr, 1, &res);
     if (rc != 0) {
         sdtls_udp_free(u);
@@ -906,6 +1175,21 @@ int sdtls_udp_close_all(sdtls_udp *u)
         }
         session_release(u, s);
     }
+    u->has_pending = 0;
+    return 0;
+}
+
+int sdtls_udp_set_limits(sdtls_udp *u, size_t max_half_open, uint64_t handshake_timeout_ms)
+{
+    if (u == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    if (!u->is_server) {
+        return SDTLS_ERR_STATE;
+    }
+    u->max_half_open =
+        max_half_open != 0 ? max_half_open : SDTLS_UDP_DEFAULT_MAX_HALF_OPEN(u->max_sessions);
+    u->handshake_ms = handshake_timeout_ms;
     return 0;
 }
 

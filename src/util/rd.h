@@ -14,7 +14,8 @@ typedef struct sdtls_rd {
 
 static inline sdtls_rd sdtls_rd_init(const uint8_t *p, size_t len)
 {
-    sdtls_rd r = {p, p + len};
+    /* NULL + 0 is undefined in C: an empty reader over NULL stays NULL. */
+    sdtls_rd r = {p, p != NULL ? p + len : p};
     return r;
 }
 static inline size_t sdtls_rd_left(const sdtls_rd *r)

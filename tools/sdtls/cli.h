@@ -49,7 +49,10 @@ typedef struct cli_opts {
     int has_mtu;
     size_t mtu;
     size_t max_sessions;
-    size_t timeout_ms; /* client: handshake time limit, 0 for the engine's own */
+    size_t max_half_open; /* server: 0 for the driver's default */
+    int has_handshake_timeout;
+    size_t handshake_timeout_ms; /* server: 0 disables the handshake deadline */
+    size_t timeout_ms;           /* client: handshake time limit, 0 for the engine's own */
     int has_ekm;
     char ekm_label[CLI_EKM_LABEL_CAP];
     size_t ekm_len;

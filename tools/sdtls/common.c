@@ -19,7 +19,8 @@ void cli_usage(FILE *f)
         "usage:\n"
         "  sdtls server [--listen ADDR:PORT] (--cert FILE --key FILE | --generate-cert [ec|rsa])\n"
         "               [--ca FILE] [--require-client-cert] [--verify-fingerprint FP]\n"
-        "               [--echo] [--once] [--no-cookie] [--max-sessions N] [COMMON]\n"
+        "               [--echo] [--once] [--no-cookie] [--max-sessions N]\n"
+        "               [--max-half-open N] [--handshake-timeout MS] [COMMON]\n"
         "  sdtls client ADDR:PORT (--ca FILE | --verify-fingerprint FP | --insecure)\n"
         "               [--cert FILE --key FILE | --generate-cert] [--servername NAME] "
         "[--timeout MS] [COMMON]\n"
@@ -90,6 +91,8 @@ enum {
     OPT_INSECURE,
     OPT_SERVERNAME,
     OPT_MAX_SESSIONS,
+    OPT_MAX_HALF_OPEN,
+    OPT_HANDSHAKE_TIMEOUT,
     OPT_TIMEOUT,
     OPT_VERBOSE,
 };
@@ -120,6 +123,8 @@ static const opt_def opt_defs[] = {
     {"--insecure", ARG_NONE, ROLE_CLIENT, OPT_INSECURE},
     {"--servername", ARG_REQUIRED, ROLE_CLIENT, OPT_SERVERNAME},
     {"--max-sessions", ARG_REQUIRED, ROLE_SERVER, OPT_MAX_SESSIONS},
+    {"--max-half-open", ARG_REQUIRED, ROLE_SERVER, OPT_MAX_HALF_OPEN},
+    {"--handshake-timeout", ARG_REQUIRED, ROLE_SERVER, OPT_HANDSHAKE_TIMEOUT},
     {"--timeout", ARG_REQUIRED, ROLE_CLIENT, OPT_TIMEOUT},
     {"--verbose", ARG_NONE, ROLE_BOTH, OPT_VERBOSE},
 };
@@ -269,6 +274,19 @@ static int apply_opt(const opt_def *d, const char *val, cli_opts *o)
         if (parse_size(val, 1, 100000, &o->max_sessions) != 0) {
             return usage_error("--max-sessions: '%s' is not a count in 1..100000", val);
         }
+        break;
+    case OPT_MAX_HALF_OPEN:
+        if (parse_size(val, 1, 100000, &o->max_half_open) != 0) {
+            return usage_error("--max-half-open: '%s' is not a count in 1..100000", val);
+        }
+        break;
+    case OPT_HANDSHAKE_TIMEOUT:
+        if (parse_size(val, 0, 86400000, &o->handshake_timeout_ms) != 0) {
+            return usage_error("--handshake-timeout: '%s' is not a time in milliseconds "
+                               "(0 disables)",
+                               val);
+        }
+        o->has_handshake_timeout = 1;
         break;
     case OPT_TIMEOUT:
         if (parse_size(val, 1, 86400000, &o->timeout_ms) != 0) {
@@ -683,13 +701,15 @@ void cli_print_stats(const sdtls_stats *st, const sdtls_udp_stats *ds)
     if (ds != NULL) {
         fprintf(stderr,
                 "driver: dgrams_rx=%llu dgrams_tx=%llu screened=%llu hvr_sent=%llu "
-                "accepted=%llu ignored=%llu table_full=%llu tx_errors=%llu closed=%llu "
-                "failed=%llu\n",
+                "accepted=%llu ignored=%llu table_full=%llu half_open_full=%llu "
+                "handshake_timeouts=%llu restarts=%llu tx_errors=%llu closed=%llu failed=%llu\n",
                 (unsigned long long)ds->dgrams_rx, (unsigned long long)ds->dgrams_tx,
                 (unsigned long long)ds->screened, (unsigned long long)ds->hvr_sent,
                 (unsigned long long)ds->accepted, (unsigned long long)ds->ignored,
-                (unsigned long long)ds->table_full, (unsigned long long)ds->tx_errors,
-                (unsigned long long)ds->closed, (unsigned long long)ds->failed);
+                (unsigned long long)ds->table_full, (unsigned long long)ds->half_open_full,
+                (unsigned long long)ds->handshake_timeouts, (unsigned long long)ds->restarts,
+                (unsigned long long)ds->tx_errors, (unsigned long long)ds->closed,
+                (unsigned long long)ds->failed);
     }
     fflush(stderr);
 }
@@ -698,7 +718,7 @@ void cli_error(const char *what, int err)
 {
     const char *detail = sdtls_udp_last_error();
 
-    if (err <= SDTLS_UDP_ERR_RESOLVE && err >= SDTLS_UDP_ERR_FULL && detail[0] != '\0') {
+    if (err <= SDTLS_UDP_ERR_RESOLVE && err >= SDTLS_UDP_ERR_RESTARTED && detail[0] != '\0') {
         fprintf(stderr, "error: %s: %s (%s)\n", what, sdtls_udp_strerror(err), detail);
     } else {
         fprintf(stderr, "error: %s: %s\n", what, sdtls_udp_strerror(err));

@@ -164,6 +164,13 @@ static int start(server *sv)
         cli_error(sv->o.addr, rc);
         return CLI_EXIT_FAIL;
     }
+    rc = sdtls_udp_set_limits(sv->u, sv->o.max_half_open,
+                              sv->o.has_handshake_timeout ? (uint64_t)sv->o.handshake_timeout_ms
+                                                          : SDTLS_UDP_DEFAULT_HANDSHAKE_MS);
+    if (rc != 0) {
+        cli_error("limits", rc);
+        return CLI_EXIT_FAIL;
+    }
     rc = sdtls_udp_local_addr(sv->u, &local);
     if (rc == 0) {
         rc = sdtls_udp_addr_format(&local, text, sizeof(text));

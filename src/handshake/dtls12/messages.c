@@ -65,6 +65,9 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
         case EXT_SUPPORTED_GROUPS:
             SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xfffe, &e->groups));
             SDTLS_TRY(sdtls_rd_done(&body));
+            if (sdtls_rd_left(&e->groups) % 2 != 0) {
+                return SDTLS_ALERT(DECODE_ERROR); /* a list of 2-byte entries */
+            }
             e->has_groups = 1;
             break;
         case EXT_EC_POINT_FORMATS:
@@ -75,6 +78,9 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
         case EXT_SIGNATURE_ALGORITHMS:
             SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xfffe, &e->sigalgs));
             SDTLS_TRY(sdtls_rd_done(&body));
+            if (sdtls_rd_left(&e->sigalgs) % 2 != 0) {
+                return SDTLS_ALERT(DECODE_ERROR);
+            }
             e->has_sigalgs = 1;
             break;
         case EXT_USE_SRTP: {
