@@ -56,13 +56,31 @@ typedef struct cli_opts {
     int has_ekm;
     char ekm_label[CLI_EKM_LABEL_CAP];
     size_t ekm_len;
+    const char *srtp;         /* DTLS-SRTP profiles, RFC 5764 names */
+    const char *psk_identity; /* client (and single-identity server) */
+    const char *psk_hex;
+    const char *psk_file;     /* server: identity:hexkey lines */
+    int raw_public_key;
+    int cid;                  /* -1: off; else our CID length */
+    int heartbeat;
 } cli_opts;
+
+/* Server PSK table loaded from --psk-file. */
+#define CLI_PSK_MAX 256
+typedef struct cli_psk {
+    char identity[129];
+    size_t identity_len;
+    uint8_t key[64];
+    size_t key_len;
+} cli_psk;
 
 /* Process-wide state the hooks need: log time base, key log file. */
 typedef struct cli_ctx {
     uint64_t start_ms;
     int verbose;
     FILE *keylog;
+    cli_psk *psks; /* --psk-file entries */
+    size_t n_psks;
 } cli_ctx;
 
 /* Set by SIGINT/SIGTERM; the loops check it at least every CLI_TICK_MS. */

@@ -29,7 +29,9 @@ void cli_usage(FILE *f)
         "  sdtls --version\n"
         "\n"
         "COMMON: [--ciphers LIST] [--groups LIST] [--mtu N] [--keylog FILE]\n"
-        "        [--export-keying-material LABEL:LEN] [-v|-vv]\n"
+        "        [--export-keying-material LABEL:LEN] [--srtp PROFILE[:PROFILE...]]\n"
+        "        [--psk-identity ID --psk HEX] [--psk-file FILE (server)]\n"
+        "        [--raw-public-key] [--cid N] [--heartbeat] [-v|-vv]\n"
         "\n"
         "ADDR:PORT is 127.0.0.1:4433, [::1]:4433 or localhost:4433; the server listens on\n"
         "127.0.0.1:4433 by default, port 0 picks a free port. FP is \"sha-256 AB:CD:...\".\n"
@@ -95,6 +97,13 @@ enum {
     OPT_HANDSHAKE_TIMEOUT,
     OPT_TIMEOUT,
     OPT_VERBOSE,
+    OPT_SRTP,
+    OPT_PSK_IDENTITY,
+    OPT_PSK,
+    OPT_PSK_FILE,
+    OPT_RAW_PUBLIC_KEY,
+    OPT_CID,
+    OPT_HEARTBEAT,
 };
 
 typedef struct opt_def {
@@ -127,6 +136,13 @@ static const opt_def opt_defs[] = {
     {"--handshake-timeout", ARG_REQUIRED, ROLE_SERVER, OPT_HANDSHAKE_TIMEOUT},
     {"--timeout", ARG_REQUIRED, ROLE_CLIENT, OPT_TIMEOUT},
     {"--verbose", ARG_NONE, ROLE_BOTH, OPT_VERBOSE},
+    {"--srtp", ARG_REQUIRED, ROLE_BOTH, OPT_SRTP},
+    {"--psk-identity", ARG_REQUIRED, ROLE_BOTH, OPT_PSK_IDENTITY},
+    {"--psk", ARG_REQUIRED, ROLE_BOTH, OPT_PSK},
+    {"--psk-file", ARG_REQUIRED, ROLE_SERVER, OPT_PSK_FILE},
+    {"--raw-public-key", ARG_NONE, ROLE_BOTH, OPT_RAW_PUBLIC_KEY},
+    {"--cid", ARG_REQUIRED, ROLE_BOTH, OPT_CID},
+    {"--heartbeat", ARG_NONE, ROLE_BOTH, OPT_HEARTBEAT},
 };
 
 static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -296,6 +312,32 @@ static int apply_opt(const opt_def *d, const char *val, cli_opts *o)
     case OPT_VERBOSE:
         o->verbose++;
         break;
+    case OPT_SRTP:
+        o->srtp = val;
+        break;
+    case OPT_PSK_IDENTITY:
+        o->psk_identity = val;
+        break;
+    case OPT_PSK:
+        o->psk_hex = val;
+        break;
+    case OPT_PSK_FILE:
+        o->psk_file = val;
+        break;
+    case OPT_RAW_PUBLIC_KEY:
+        o->raw_public_key = 1;
+        break;
+    case OPT_CID: {
+        size_t n;
+        if (parse_size(val, 0, 20, &n) != 0) {
+            return usage_error("--cid: '%s' is not a connection ID length in 0..20", val);
+        }
+        o->cid = (int)n;
+        break;
+    }
+    case OPT_HEARTBEAT:
+        o->heartbeat = 1;
+        break;
     default:
         return usage_error("internal: unhandled option %s", d->name);
     }
@@ -324,6 +366,7 @@ int cli_parse(int argc, char **argv, int is_server, cli_opts *o)
 
     memset(o, 0, sizeof(*o));
     o->is_server = is_server;
+    o->cid = -1;
     o->gen_type = SDTLS_KEY_EC_P256;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -397,9 +440,14 @@ int cli_parse(int argc, char **argv, int is_server, cli_opts *o)
     if (o->cert != NULL && o->generate_cert) {
         return usage_error("%s", "use either --cert/--key or --generate-cert");
     }
+    if ((o->psk_identity == NULL) != (o->psk_hex == NULL)) {
+        return usage_error("%s", "--psk-identity and --psk go together");
+    }
+    int has_psk = o->psk_hex != NULL || o->psk_file != NULL;
     if (is_server) {
-        if (o->cert == NULL && !o->generate_cert) {
-            return usage_error("%s", "the server needs --cert FILE --key FILE or --generate-cert");
+        if (o->cert == NULL && !o->generate_cert && !has_psk) {
+            return usage_error("%s", "the server needs --cert FILE --key FILE, --generate-cert, "
+                                     "or a PSK (--psk-identity/--psk or --psk-file)");
         }
         if (o->ca != NULL && o->fingerprint != NULL) {
             return usage_error("%s", "use either --ca or --verify-fingerprint");
@@ -413,9 +461,10 @@ int cli_parse(int argc, char **argv, int is_server, cli_opts *o)
         if (o->addr == NULL) {
             return usage_error("%s", "the client needs the server ADDR:PORT");
         }
-        if (modes == 0) {
+        if (modes == 0 && !has_psk) {
             return usage_error("%s", "choose how to verify the server: --ca FILE, "
-                                     "--verify-fingerprint \"sha-256 XX:...\" or --insecure");
+                                     "--verify-fingerprint \"sha-256 XX:...\" or --insecure "
+                                     "(or use a PSK)");
         }
         if (modes > 1) {
             return usage_error("%s", "use only one of --ca, --verify-fingerprint, --insecure");
@@ -458,6 +507,11 @@ static void keylog_hook(void *user, const char *line)
 
 void cli_ctx_close(cli_ctx *ctx)
 {
+    if (ctx->psks != NULL) {
+        memset(ctx->psks, 0, CLI_PSK_MAX * sizeof(*ctx->psks));
+        free(ctx->psks);
+        ctx->psks = NULL;
+    }
     if (ctx->keylog != NULL) {
         (void)fclose(ctx->keylog);
         ctx->keylog = NULL;
@@ -584,6 +638,133 @@ static int setup_hooks(const cli_opts *o, cli_ctx *ctx, sdtls_config *cfg)
     return CLI_EXIT_OK;
 }
 
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Hex (optionally 0x-prefixed) to bytes. Returns the length, or -1. */
+static long parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+    }
+    while (s[0] != '\0' && s[0] != '\n' && s[0] != '\r') {
+        int hi = hexval((unsigned char)s[0]);
+        int lo = hi >= 0 ? hexval((unsigned char)s[1]) : -1;
+        if (lo < 0 || n == cap) {
+            return -1;
+        }
+        out[n++] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+    }
+    return n > 0 ? (long)n : -1;
+}
+
+static int psk_lookup(void *user, const uint8_t *id, size_t id_len, uint8_t *key, size_t cap)
+{
+    const cli_ctx *ctx = user;
+    for (size_t i = 0; i < ctx->n_psks; i++) {
+        const cli_psk *p = &ctx->psks[i];
+        if (p->identity_len == id_len && memcmp(p->identity, id, id_len) == 0 &&
+            p->key_len <= cap) {
+            memcpy(key, p->key, p->key_len);
+            return (int)p->key_len;
+        }
+    }
+    return -1;
+}
+
+/* --psk-file: "identity:hexkey" per line; blank lines and '#' comments skipped. */
+static int load_psk_file(const char *path, cli_ctx *ctx)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    size_t lineno = 0;
+    if (f == NULL) {
+        fprintf(stderr, "error: --psk-file %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    ctx->psks = calloc(CLI_PSK_MAX, sizeof(*ctx->psks));
+    if (ctx->psks == NULL) {
+        fclose(f);
+        return CLI_EXIT_FAIL;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *colon = strrchr(line, ':');
+        if (line[0] == '#' || line[0] == '\n' || line[0] == '\0') {
+            continue;
+        }
+        cli_psk *p = &ctx->psks[ctx->n_psks];
+        long klen;
+        if (colon == NULL || ctx->n_psks == CLI_PSK_MAX ||
+            (size_t)(colon - line) >= sizeof(p->identity) ||
+            (klen = parse_hex(colon + 1, p->key, sizeof(p->key))) < 0) {
+            fprintf(stderr, "error: --psk-file %s:%zu: expected identity:hexkey\n", path, lineno);
+            fclose(f);
+            return CLI_EXIT_USAGE;
+        }
+        p->identity_len = (size_t)(colon - line);
+        memcpy(p->identity, line, p->identity_len);
+        p->key_len = (size_t)klen;
+        ctx->n_psks++;
+    }
+    fclose(f);
+    return CLI_EXIT_OK;
+}
+
+static int setup_features(const cli_opts *o, cli_ctx *ctx, sdtls_config *cfg)
+{
+    int rc;
+    if (o->srtp != NULL && (rc = sdtls_config_set_srtp_profiles(cfg, o->srtp)) != 0) {
+        fprintf(stderr, "error: --srtp '%s': %s\n", o->srtp, sdtls_strerror(rc));
+        return CLI_EXIT_USAGE;
+    }
+    if (o->psk_hex != NULL) {
+        uint8_t key[64];
+        long n = parse_hex(o->psk_hex, key, sizeof(key));
+        if (n < 0) {
+            fprintf(stderr, "error: --psk: expected 1..64 bytes of hex\n");
+            return CLI_EXIT_USAGE;
+        }
+        rc = sdtls_config_set_psk(cfg, (const uint8_t *)o->psk_identity, strlen(o->psk_identity),
+                                  key, (size_t)n);
+        if (rc != 0) {
+            return cfg_fail("--psk-identity/--psk", rc, CLI_EXIT_USAGE);
+        }
+    }
+    if (o->psk_file != NULL) {
+        rc = load_psk_file(o->psk_file, ctx);
+        if (rc != CLI_EXIT_OK) {
+            return rc;
+        }
+        if ((rc = sdtls_config_set_psk_callback(cfg, psk_lookup, ctx)) != 0) {
+            return cfg_fail("--psk-file", rc, CLI_EXIT_FAIL);
+        }
+    }
+    if (o->raw_public_key && (rc = sdtls_config_set_raw_public_key(cfg, 1)) != 0) {
+        return cfg_fail("--raw-public-key", rc, CLI_EXIT_FAIL);
+    }
+    if (o->cid >= 0 && (rc = sdtls_config_set_cid(cfg, o->cid)) != 0) {
+        return cfg_fail("--cid", rc, CLI_EXIT_USAGE);
+    }
+    if (o->heartbeat && (rc = sdtls_config_set_heartbeat(cfg, 1)) != 0) {
+        return cfg_fail("--heartbeat", rc, CLI_EXIT_FAIL);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_build_config(const cli_opts *o, cli_ctx *ctx, sdtls_config **out)
 {
     sdtls_config *cfg = NULL;
@@ -605,6 +786,9 @@ int cli_build_config(const cli_opts *o, cli_ctx *ctx, sdtls_config **out)
     if (rc == CLI_EXIT_OK) {
         rc = setup_policy(o, cfg);
     }
+    if (rc == CLI_EXIT_OK) {
+        rc = setup_features(o, ctx, cfg);
+    }
     if (rc != CLI_EXIT_OK) {
         sdtls_config_free(cfg);
         return rc;
@@ -624,6 +808,13 @@ void cli_print_own_fingerprint(const sdtls_config *cfg)
     if (sdtls_config_get_fingerprint(cfg, "sha-256", fp, sizeof(fp)) == 0) {
         fprintf(stderr, "fingerprint: %s\n", fp);
         fflush(stderr);
+    }
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(stderr, "%02x", p[i]);
     }
 }
 
@@ -660,6 +851,28 @@ int cli_print_handshake(const sdtls_udp_session *s, const cli_opts *o)
             (unsigned long)sdtls_conn_handshake_rtx(c),
             (unsigned long long)sdtls_udp_session_handshake_ms(s));
     fflush(stderr);
+    sdtls_srtp_keys k;
+    if (sdtls_conn_srtp_keys(c, &k) == 0) {
+        fprintf(stderr, "srtp: %s client_key=", k.profile_name);
+        print_hex(k.client_key, k.key_len);
+        fputs(" client_salt=", stderr);
+        print_hex(k.client_salt, k.salt_len);
+        fputs(" server_key=", stderr);
+        print_hex(k.server_key, k.key_len);
+        fputs(" server_salt=", stderr);
+        print_hex(k.server_salt, k.salt_len);
+        fputs("\n", stderr);
+        fflush(stderr);
+        memset(&k, 0, sizeof(k));
+    }
+    uint8_t cid[32];
+    size_t cid_len;
+    if (sdtls_conn_cid(c, cid, sizeof(cid), &cid_len) == 0) {
+        fputs("cid: ", stderr);
+        print_hex(cid, cid_len);
+        fputs("\n", stderr);
+        fflush(stderr);
+    }
     if (o->has_ekm) {
         return print_exporter(c, o);
     }
