@@ -132,7 +132,7 @@ void sdtls_conn_free(sdtls_conn *c)
 
 int sdtls_conn_set_server_name(sdtls_conn *c, const char *name)
 {
-    if (c == NULL || (name != NULL && strlen(name) >= sizeof(c->server_name))) {
+    if (c == NULL || (name != NULL && strlen(name) >= sizeof(c->hs->server_name))) {
         return SDTLS_ERR_ARG;
     }
     if (c->started || c->hs == NULL) {
@@ -225,13 +225,13 @@ static void hold_future(sdtls_conn *c, const sdtls__rec *rec)
 {
     /* The record as received: header, CID if any, length, payload (contiguous). */
     size_t n = (size_t)(rec->payload - rec->hdr) + rec->len;
-    if (c->future_n == SDTLS_FUTURE_RECORDS || SDTLS_FUTURE_BYTES - c->future_len < n) {
+    if (c->hs->future_n == SDTLS_FUTURE_RECORDS || SDTLS_FUTURE_BYTES - c->hs->future_len < n) {
         c->stats.drop_over_budget++;
         return;
     }
-    memcpy(c->future + c->future_len, rec->hdr, n);
-    c->future_len += n;
-    c->future_n++;
+    memcpy(c->hs->future + c->hs->future_len, rec->hdr, n);
+    c->hs->future_len += n;
+    c->hs->future_n++;
 }
 
 static int replay_future(sdtls_conn *c)
@@ -239,10 +239,10 @@ static int replay_future(sdtls_conn *c)
     /* The held records are moved out first: processing may hold nothing new (epoch 1 is
      * now current), but keep the buffer consistent anyway. */
     uint8_t buf[SDTLS_FUTURE_BYTES];
-    size_t len = c->future_len;
-    memcpy(buf, c->future, len);
-    c->future_len = 0;
-    c->future_n = 0;
+    size_t len = c->hs->future_len;
+    memcpy(buf, c->hs->future, len);
+    c->hs->future_len = 0;
+    c->hs->future_n = 0;
     sdtls_rd r = sdtls_rd_init(buf, len);
     sdtls__rec rec;
     while (sdtls__rec_next_cid(&r, rx_cid_len(c), &rec) == 0) {
@@ -315,6 +315,7 @@ static int on_ccs(sdtls_conn *c, const sdtls__rec *rec, const uint8_t *pt, size_
     c->hs->now_ms = c->now_ms;
     int rc = sdtls__hs12_on_ccs(c->hs);
     if (rc == SDTLS_DROP) {
+        c->stats.drop_bad_epoch++; /* early: ahead of the messages it follows */
         return 0;
     }
     if (rc != 0) {

@@ -8,7 +8,7 @@
 #define SDTLS_EVENT_QUEUE 16
 #define SDTLS_MAX_ADDR 128
 /* Largest heartbeat payload we echo; larger requests are dropped. */
-#define SDTLS_HB_MAX_PAYLOAD 512
+#define SDTLS_HB_MAX_PAYLOAD 64
 #define SDTLS_HB_MIN_PADDING 16
 
 struct sdtls_conn {
@@ -26,9 +26,6 @@ struct sdtls_conn {
     size_t hs_mem_len;
     sdtls__params params;
 
-    /* records of the next epoch held until its keys are active */
-    uint8_t future[SDTLS_FUTURE_BYTES];
-    size_t future_len, future_n;
 
     uint8_t *rx; /* received datagram, decrypted in place; event data points here */
     size_t rx_cap;
@@ -42,7 +39,6 @@ struct sdtls_conn {
 
     uint8_t peer_addr[SDTLS_MAX_ADDR];
     size_t peer_addr_len;
-    char server_name[256];
     uint8_t pin[SDTLS_HASH_MAX];
     size_t pin_len;
     sdtls_hash_id pin_hash;

@@ -14,9 +14,14 @@
  * decision for the n-th datagram of a direction depends only on the seed and n, not on how
  * the two directions interleave.
  *
+ * --rebind-after N moves the upstream side to a fresh socket (a new source port) after the
+ * N-th client datagram, as a NAT rebinding would; --log prints each datagram's fate.
+ *
  * Single-threaded poll() loop; ends after --duration-s or on SIGINT/SIGTERM and prints one
- * line of counters. A datagram the kernel refuses to send (no client yet, ENOBUFS, ICMP
- * port unreachable reported on the connected upstream socket) counts as dropped.
+ * line of counters per direction: forwarded (datagrams sent, copies included), dropped (lost
+ * on purpose, plus any the queue had no room for or the kernel refused to send: no client
+ * yet, ENOBUFS, ICMP port unreachable reported on the connected upstream socket), duplicated
+ * (datagrams sent twice) and reordered (copies held back).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,11 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RELAY_QUEUE_CAP 1024   /* held datagrams, both directions together */
-#define RELAY_DGRAM_CAP 65536  /* largest UDP payload is 65507 bytes */
-#define RELAY_BURST 64         /* datagrams read from one socket per wakeup */
-#define RELAY_TICK_MS 200      /* longest poll, so a signal is seen promptly */
-#define RELAY_ADDR_TEXT 64     /* "[" + INET6_ADDRSTRLEN + "]:65535" */
+#define RELAY_QUEUE_CAP 1024  /* held datagrams, both directions together */
+#define RELAY_DGRAM_CAP 65536 /* largest UDP payload is 65507 bytes */
+#define RELAY_BURST 64        /* datagrams read from one socket per wakeup */
+#define RELAY_TICK_MS 200     /* longest poll, so a signal is seen promptly */
+#define RELAY_ADDR_TEXT 64    /* "[" + INET6_ADDRSTRLEN + "]:65535" */
 
 #define EXIT_USAGE 2
 #define PARSE_HELP (-1) /* parse_args: --help was printed */
@@ -61,6 +66,7 @@ typedef struct relay_opts {
     uint64_t seed;
     uint64_t duration_s;   /* 0: run until a signal */
     uint64_t rebind_after; /* 0: never */
+    int log;               /* one stderr line per datagram */
 } relay_opts;
 
 typedef struct dir_stats {
@@ -89,7 +95,8 @@ typedef struct relay {
     held heap[RELAY_QUEUE_CAP];
     size_t n_held;
     uint64_t next_seq;
-    uint64_t c2s_seen;
+    uint64_t seen[DIR_COUNT]; /* datagrams received per direction */
+    uint64_t start_ms;
     int rebound;
     uint8_t buf[RELAY_DGRAM_CAP];
 } relay;
@@ -137,7 +144,7 @@ static void usage(FILE *f)
 {
     fputs("usage: sdtls-relay --listen ADDR:PORT --to ADDR:PORT [--loss P] [--reorder P]\n"
           "                   [--reorder-ms N] [--dup P] [--delay-ms N] [--seed N]\n"
-          "                   [--duration-s N] [--rebind-after N]\n"
+          "                   [--duration-s N] [--rebind-after N] [--log]\n"
           "\n"
           "ADDR is an IPv4 literal or a bracketed IPv6 literal: 127.0.0.1:0, [::1]:4433.\n"
           "P is a probability, 0.2 or 20%; it applies to each datagram in each direction.\n"
@@ -148,6 +155,8 @@ static void usage(FILE *f)
           "  --seed N          seed of the decisions (default 1)\n"
           "  --duration-s N    exit after N seconds (default 60, 0 = until a signal)\n"
           "  --rebind-after N  after N client datagrams, forward from a new source port\n"
+          "  --log             one line per datagram on stderr: time, direction, number,\n"
+          "                    length, first byte (the DTLS content type) and its fate\n"
           "Prints 'relay: listening ADDR:PORT' once bound (port 0 picks a free port) and one\n"
           "line of counters on exit (SIGINT/SIGTERM or --duration-s).\n",
           f);
@@ -318,6 +327,10 @@ static int parse_args(int argc, char **argv, relay_opts *o)
             usage(stdout);
             return PARSE_HELP;
         }
+        if (strcmp(a, "--log") == 0) {
+            o->log = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "sdtls-relay: %s: unknown option or missing value\n", a);
             usage(stderr);
@@ -456,7 +469,7 @@ static void rebind_upstream(relay *r)
     r->ufd = fd;
     if (local_addr(fd, &src) == 0) {
         fprintf(stderr, "relay: rebound upstream after %llu client datagrams, new source port %u\n",
-                (unsigned long long)r->c2s_seen, (unsigned)addr_port(&src));
+                (unsigned long long)r->seen[DIR_C2S], (unsigned)addr_port(&src));
         fflush(stderr);
     }
 }
@@ -548,24 +561,24 @@ static void heap_pop(relay *r, held *out)
     }
 }
 
-/* Send now, or hold for delay ms. A full queue drops the datagram. */
-static void schedule(relay *r, int dir, const uint8_t *data, size_t len, uint64_t delay,
-                     uint64_t now)
+/* Send now, or hold for delay ms. Returns 0, or -1 if the queue had no room (dropped). */
+static int schedule(relay *r, int dir, const uint8_t *data, size_t len, uint64_t delay,
+                    uint64_t now)
 {
     held h;
 
     if (delay == 0) {
         send_now(r, dir, data, len);
-        return;
+        return 0;
     }
     if (r->n_held >= RELAY_QUEUE_CAP) {
         r->st[dir].dropped++;
-        return;
+        return -1;
     }
     h.data = malloc(len > 0 ? len : 1);
     if (h.data == NULL) {
         r->st[dir].dropped++;
-        return;
+        return -1;
     }
     memcpy(h.data, data, len);
     h.len = len;
@@ -573,6 +586,7 @@ static void schedule(relay *r, int dir, const uint8_t *data, size_t len, uint64_
     h.due_ms = now + delay;
     h.seq = r->next_seq++;
     heap_push(r, &h);
+    return 0;
 }
 
 /* Send every held datagram that is due. */
@@ -587,9 +601,25 @@ static void flush_due(relay *r, uint64_t now)
     }
 }
 
+/* --log: "relay: +1.234 c2s #7 len=127 first=0x16 fwd" (the count is per direction). */
+static void log_dgram(const relay *r, int dir, const uint8_t *data, size_t len, uint64_t now,
+                      const char *fate)
+{
+    uint64_t t = now - r->start_ms;
+
+    if (!r->o.log) {
+        return;
+    }
+    fprintf(stderr, "relay: +%llu.%03llu %s #%llu len=%zu first=0x%02x %s\n",
+            (unsigned long long)(t / 1000u), (unsigned long long)(t % 1000u),
+            dir == DIR_C2S ? "c2s" : "s2c", (unsigned long long)r->seen[dir], len,
+            len > 0 ? (unsigned)data[0] : 0u, fate);
+}
+
 /* Apply the impairments to one datagram travelling in direction dir. */
 static void impair(relay *r, int dir, const uint8_t *data, size_t len, uint64_t now)
 {
+    char fate[64];
     double loss_roll = roll(r, dir);
     double dup_roll = roll(r, dir);
     double hold_roll[2];
@@ -600,21 +630,30 @@ static void impair(relay *r, int dir, const uint8_t *data, size_t len, uint64_t 
     hold_roll[1] = roll(r, dir);
     if (loss_roll < r->o.loss) {
         r->st[dir].dropped++;
+        log_dgram(r, dir, data, len, now, "drop");
         return;
     }
     copies = dup_roll < r->o.dup ? 2 : 1;
     if (copies == 2) {
         r->st[dir].duplicated++;
     }
+    fate[0] = '\0';
     for (k = 0; k < copies; k++) {
         uint64_t delay = r->o.delay_ms;
+        size_t used = strlen(fate);
 
         if (hold_roll[k] < r->o.reorder) {
             delay += r->o.reorder_ms;
             r->st[dir].reordered++;
         }
-        schedule(r, dir, data, len, delay, now);
+        if (schedule(r, dir, data, len, delay, now) != 0) {
+            snprintf(fate + used, sizeof(fate) - used, "%sdrop(queue full)", k > 0 ? " dup " : "");
+        } else {
+            snprintf(fate + used, sizeof(fate) - used, "%s%s", k > 0 ? " dup " : "",
+                     delay == r->o.delay_ms ? "fwd" : "hold");
+        }
     }
+    log_dgram(r, dir, data, len, now, fate);
 }
 
 static int recv_failed(const char *what)
@@ -649,9 +688,9 @@ static void drain_client(relay *r)
         }
         r->client = from;
         r->has_client = 1;
-        r->c2s_seen++;
+        r->seen[DIR_C2S]++;
         impair(r, DIR_C2S, r->buf, (size_t)n, now_ms());
-        if (r->o.rebind_after != 0 && !r->rebound && r->c2s_seen >= r->o.rebind_after) {
+        if (r->o.rebind_after != 0 && !r->rebound && r->seen[DIR_C2S] >= r->o.rebind_after) {
             rebind_upstream(r);
         }
     }
@@ -670,6 +709,7 @@ static void drain_upstream(relay *r)
             }
             continue;
         }
+        r->seen[DIR_S2C]++;
         impair(r, DIR_S2C, r->buf, (size_t)n, now_ms());
     }
 }
@@ -776,6 +816,7 @@ int main(int argc, char **argv)
 
         r->rng[DIR_C2S] = splitmix64(&s);
         r->rng[DIR_S2C] = splitmix64(&s);
+        r->start_ms = now_ms();
         if (open_sockets(r) != 0) {
             code = 1;
         } else {

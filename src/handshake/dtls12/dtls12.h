@@ -141,6 +141,9 @@ typedef struct sdtls__hs12 {
     sdtls__cipher *wr1, *rd1;
     sdtls__params *out;
     uint32_t rtx_total; /* flights retransmitted during this handshake */
+    /* Records of the next epoch held by the connection until its keys are active. */
+    uint8_t future[SDTLS_FUTURE_BYTES];
+    size_t future_len, future_n;
 } sdtls__hs12;
 
 /* Set up a handshake over caller memory (pool for reassembly, flight, transcript). */

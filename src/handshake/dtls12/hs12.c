@@ -286,10 +286,9 @@ int sdtls__hs12_on_record(sdtls__hs12 *hs, const uint8_t *pt, size_t len)
                 sdtls__reasm_pop(&hs->reasm);
                 return SDTLS_HS12_RENEGOTIATION;
             }
-            /* Progress: the peer has our last flight, so stop retransmitting it. */
-            if (hs->flight.timer_on && !hs->flight.sending) {
-                sdtls__flight_reset(&hs->flight);
-            }
+            /* RFC 6347 4.2.4: partial reads (some messages of the peer's flight) neither
+             * change the flight nor reset its timer; the handler that completes the peer's
+             * flight replaces ours. */
             rc = dispatch(hs, m.type, body, m.length, m.seq);
             sdtls__reasm_pop(&hs->reasm);
             if (rc != 0) {

@@ -1,0 +1,98 @@
+/*
+ * Memory of a connection, measured with a counting allocator: peak during the handshake and
+ * what an established session keeps. Figures are printed for docs/footprint.md; the asserts
+ * hold the budgets we document (counts of bytes, not times).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "link.h"
+#include "testutil.h"
+
+typedef struct measure {
+    size_t client_peak, client_established, server_peak, server_established;
+} measure;
+
+static measure run(int psk, int small)
+{
+    tu_alloc_stats cst = {0}, sst = {0};
+    sdtls_allocator ca = tu_counting_allocator(&cst), sa = tu_counting_allocator(&sst);
+    sdtls_config *ccfg, *scfg;
+    uint64_t rc_ = 1, rs_ = 2;
+    assert_int_equal(sdtls_config_new(&ccfg, &ca), 0);
+    assert_int_equal(sdtls_config_new(&scfg, &sa), 0);
+    assert_int_equal(sdtls_config_set_rng(ccfg, tu_rng, &rc_), 0);
+    assert_int_equal(sdtls_config_set_rng(scfg, tu_rng, &rs_), 0);
+    if (psk) {
+        static const uint8_t key[16] = {1, 2, 3};
+        assert_int_equal(sdtls_config_set_psk(ccfg, (const uint8_t *)"node", 4, key, 16), 0);
+        assert_int_equal(sdtls_config_set_psk(scfg, (const uint8_t *)"node", 4, key, 16), 0);
+        assert_int_equal(sdtls_config_set_ciphers(ccfg, "TLS_PSK_WITH_AES_128_CCM_8"), 0);
+    } else {
+        assert_int_equal(sdtls_config_generate_cert(scfg, SDTLS_KEY_EC_P256, "server"), 0);
+        assert_int_equal(sdtls_config_set_verify(ccfg, SDTLS_VERIFY_NONE), 0);
+    }
+    if (small) {
+        /* A constrained node: 1 KiB messages, 1280-byte datagrams. */
+        assert_int_equal(sdtls_config_set_budgets(ccfg, 1024, 0, 2048, 1280), 0);
+        assert_int_equal(sdtls_config_set_budgets(scfg, 1024, 0, 2048, 1280), 0);
+    }
+    /* The config's own allocations (certificate objects live in the crypto library's heap)
+     * are not the connection's: count from here. */
+    size_t c0 = cst.live_bytes, s0 = sst.live_bytes;
+    cst.peak_bytes = c0;
+    sst.peak_bytes = s0;
+    sdtls_conn *c, *s;
+    static const uint8_t addr[] = {1, 2, 3, 4};
+    assert_int_equal(sdtls_conn_new(ccfg, SDTLS_ROLE_CLIENT, NULL, 0, &c), 0);
+    assert_int_equal(sdtls_conn_new(scfg, SDTLS_ROLE_SERVER, addr, sizeof(addr), &s), 0);
+    static link l;
+    link_init(&l, 1, c, s);
+    assert_int_equal(link_run_handshake(&l, 10000), 0);
+    assert_int_equal(link_write(&l, 0, "x", 1), 0); /* lets the server drop its handshake */
+    link_run_for(&l, 10);
+    measure m = {cst.peak_bytes - c0, cst.live_bytes - c0, sst.peak_bytes - s0,
+                 sst.live_bytes - s0};
+    sdtls_conn_free(c);
+    sdtls_conn_free(s);
+    assert_int_equal(cst.live_bytes, c0); /* nothing leaks past free */
+    assert_int_equal(sst.live_bytes, s0);
+    sdtls_config_free(ccfg);
+    sdtls_config_free(scfg);
+    assert_int_equal(cst.live_allocs, 0);
+    assert_int_equal(sst.live_allocs, 0);
+    return m;
+}
+
+static void report(const char *name, measure m)
+{
+    printf("footprint %-34s client peak=%zu established=%zu  server peak=%zu established=%zu\n",
+           name, m.client_peak, m.client_established, m.server_peak, m.server_established);
+}
+
+static void test_footprint(void **state)
+{
+    measure full = run(0, 0), psk = run(1, 0), psk_small = run(1, 1);
+    report("ECDHE-ECDSA P-256, default budgets", full);
+    report("PSK CCM_8, default budgets", psk);
+    report("PSK CCM_8, small budgets", psk_small);
+    /* An established session keeps the connection and its receive buffer only. */
+    assert_true(psk_small.client_established < 4096);
+    assert_true(psk_small.server_established < 4096);
+    assert_true(psk_small.client_peak < 16384);
+    assert_true(full.server_established < 24 * 1024);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_footprint),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
