@@ -249,6 +249,11 @@ SDTLS_API int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t l
  * cid_len-byte CID in every record they send us after the handshake (0: we need none but
  * will send the peer's); -1 (default): no connection_id extension. */
 SDTLS_API int sdtls_config_set_cid(sdtls_config *cfg, int cid_len);
+/* Legacy suites for old devices that offer nothing else, off by default:
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA and TLS_PSK_WITH_AES_128_CBC_SHA256, only ever with
+ * encrypt-then-MAC (RFC 7366; a peer without it cannot choose them), preferred last, and not
+ * together with connection IDs. */
+SDTLS_API int sdtls_config_set_legacy_cbc(sdtls_config *cfg, int enable);
 /* Heartbeat (RFC 6520), off by default. 1: offer the extension and let the peer send us
  * requests (we answer them); 2: offer it but ask the peer not to send requests; 0: off. */
 SDTLS_API int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode);

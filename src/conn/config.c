@@ -580,6 +580,15 @@ int sdtls_config_set_cookie(sdtls_config *cfg, int enabled, uint32_t lifetime_ms
     return 0;
 }
 
+int sdtls_config_set_legacy_cbc(sdtls_config *cfg, int enable)
+{
+    if (cfg == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    cfg->legacy_cbc = enable != 0;
+    return 0;
+}
+
 int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode)
 {
     if (cfg == NULL || mode < 0 || mode > 2) {

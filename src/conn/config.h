@@ -57,6 +57,7 @@ struct sdtls_config {
     size_t n_srtp;
     uint8_t srtp_mki[255];
     size_t srtp_mki_len;
+    int legacy_cbc; /* allow the RFC 7366 encrypt-then-MAC CBC suites */
     int heartbeat; /* RFC 6520 mode we offer: 0 off, 1 peer may send, 2 peer may not */
     int rpk; /* RFC 7250: send our key and accept the peer's as raw public keys */
     int cid_len; /* RFC 9146: length of the CID we ask peers to use; -1: no CID */

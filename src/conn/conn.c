@@ -473,7 +473,7 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
     if (rec->epoch == c->rd_epoch) {
         cs = c->rd_epoch == 0 ? &c->rd0 : &c->rd1;
     } else if (rec->epoch == 1 && c->rd_epoch == 0 && rec->type == SDTLS_CT_ALERT &&
-               c->rd1.aead != NULL) {
+               sdtls__cipher_keyed(&c->rd1)) {
         /* The peer read our ChangeCipherSpec and aborts before sending its own: its alert is
          * protected with keys we already have, so it can be authenticated now. */
         cs = &c->rd1;
@@ -492,11 +492,11 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
         return 0;
     }
     /* Open in place. from_future records live in a stack copy that is writable too. */
-    uint8_t *pt = (uint8_t *)(uintptr_t)rec->payload + (cs->aead ? cs->explicit_nonce : 0);
+    uint8_t *pt = (uint8_t *)(uintptr_t)rec->payload + sdtls__cipher_pt_offset(cs);
     size_t len;
     uint8_t type;
     if (sdtls__rec_open_type(cs, rec, pt, &len, &type) != 0) {
-        if (c->stats.drop_bad_mac++ == 0 && !c->established && cs->aead != NULL) {
+        if (c->stats.drop_bad_mac++ == 0 && !c->established && sdtls__cipher_keyed(cs)) {
             /* The first protected record of a handshake failing is worth one line: it is how
              * mismatched keys (a wrong PSK, for one) show. */
             sdtls__log(c->cfg, SDTLS_LOG_ERROR,
@@ -591,7 +591,7 @@ int sdtls_conn_send(sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len, ui
         sdtls_wr w = sdtls_wr_init(out, cap);
         /* After our ChangeCipherSpec the peer reads epoch 1 only. A client sends it with the
          * keys (one flight); a server only in its final flight. */
-        int epoch1 = c->established || (c->role == SDTLS_ROLE_CLIENT && c->wr1.aead != NULL);
+        int epoch1 = c->established || (c->role == SDTLS_ROLE_CLIENT && sdtls__cipher_keyed(&c->wr1));
         sdtls__cipher *cs = epoch1 ? &c->wr1 : &c->wr0;
         int rc = sdtls__rec_seal(cs, SDTLS_CT_ALERT, SDTLS_VERSION_DTLS12, a, 2, &w);
         if (rc != 0) {
@@ -626,7 +626,7 @@ int sdtls_conn_send(sdtls_conn *c, uint8_t *out, size_t cap, size_t *out_len, ui
     if (cap < c->cfg->mtu && cap < 256) {
         return SDTLS_ERR_BUF_SMALL;
     }
-    sdtls__cipher *ciphers[2] = {&c->wr0, c->wr1.aead != NULL ? &c->wr1 : NULL};
+    sdtls__cipher *ciphers[2] = {&c->wr0, sdtls__cipher_keyed(&c->wr1) ? &c->wr1 : NULL};
     uint64_t records = 0;
     int rc = sdtls__flight_write(&c->hs->flight, ciphers, 2, SDTLS_VERSION_DTLS12, c->cfg->mtu,
                                  now_ms, out, cap, out_len, &records);

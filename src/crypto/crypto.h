@@ -17,6 +17,7 @@ typedef enum {
     SDTLS_HASH_SHA384 = 1,
     SDTLS_HASH_SHA512 = 2,
     SDTLS_HASH_NONE = 3, /* "intrinsic" (Ed25519) */
+    SDTLS_HASH_SHA1 = 4, /* HMAC-SHA1 of the legacy CBC suites only */
 } sdtls_hash_id;
 
 #define SDTLS_HASH_MAX 64
@@ -71,6 +72,16 @@ SDTLS_MUST_CHECK int sdtls__aead_seal(sdtls__aead *ctx, const uint8_t nonce[12],
 SDTLS_MUST_CHECK int sdtls__aead_open(sdtls__aead *ctx, const uint8_t nonce[12],
                                       const uint8_t *aad, size_t aad_len, const uint8_t *in,
                                       size_t in_len, uint8_t *out);
+
+/* ---- AES-128-CBC, for the legacy encrypt-then-MAC suites (RFC 7366) ---------------------- */
+
+/* A keyed AES-128-CBC context, one direction, no padding (the record layer pads). */
+typedef struct sdtls__cbc sdtls__cbc;
+SDTLS_MUST_CHECK int sdtls__cbc_new(const uint8_t key[16], int encrypt, sdtls__cbc **out);
+void sdtls__cbc_free(sdtls__cbc *ctx); /* NULL is fine */
+/* len is a multiple of 16; out may equal in. */
+SDTLS_MUST_CHECK int sdtls__cbc_crypt(sdtls__cbc *ctx, const uint8_t iv[16], const uint8_t *in,
+                                      size_t len, uint8_t *out);
 
 /* ---- key exchange ----------------------------------------------------------------------- */
 

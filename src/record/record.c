@@ -12,6 +12,18 @@ int sdtls__cipher_init(sdtls__cipher *c, uint16_t epoch, sdtls_aead_id id, const
     return sdtls__aead_new(id, key, encrypt, &c->aead);
 }
 
+int sdtls__cipher_init_cbc(sdtls__cipher *c, uint16_t epoch, const uint8_t *key,
+                           const uint8_t *mac_key, sdtls_hash_id mac_hash, int encrypt)
+{
+    sdtls__cipher_clear(c);
+    c->epoch = epoch;
+    c->mac_hash = mac_hash;
+    c->mac_len = sdtls__hash_len(mac_hash);
+    memcpy(c->mac_key, mac_key, c->mac_len);
+    SDTLS_TRY(sdtls__cbc_new(key, encrypt, &c->cbc));
+    return encrypt ? sdtls__cbc_new(key, 1, &c->iv_gen) : 0;
+}
+
 void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch)
 {
     sdtls__cipher_clear(c);
@@ -20,13 +32,20 @@ void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch)
 
 void sdtls__cipher_clear(sdtls__cipher *c)
 {
+    sdtls__cbc_free(c->cbc);
+    sdtls__cbc_free(c->iv_gen);
     sdtls__aead_free(c->aead);
     sdtls__wipe(c, sizeof(*c));
     c->aead = NULL;
+    c->cbc = NULL;
+    c->iv_gen = NULL;
 }
 
 size_t sdtls__cipher_overhead(const sdtls__cipher *c)
 {
+    if (c->cbc != NULL) {
+        return SDTLS_REC_HDR_LEN + 16 + 16 + c->mac_len; /* IV, padding up to a block, MAC */
+    }
     size_t cid = c->use_cid && c->aead ? c->cid_len + 1 + (c->pad_to > 1 ? c->pad_to - 1 : 0) : 0;
     return SDTLS_REC_HDR_LEN + cid + (c->aead ? c->explicit_nonce + c->tag_len : 0);
 }
@@ -155,6 +174,92 @@ static int seal_cid(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
     return 0;
 }
 
+/* RFC 7366 3: MAC over seq_num || type || version || length || IV || ciphertext, where
+ * length covers IV and ciphertext. */
+static int etm_mac(const sdtls__cipher *c, uint64_t rn, uint8_t type, uint16_t version,
+                   const uint8_t *iv_ct, size_t len, uint8_t *mac)
+{
+    uint8_t hdr[13];
+    make_aad(rn, type, version, len, hdr);
+    const uint8_t *parts[] = {hdr, iv_ct};
+    size_t lens[] = {sizeof(hdr), len};
+    return sdtls__hmac_v(c->mac_hash, c->mac_key, c->mac_len, parts, lens, 2, mac);
+}
+
+static int seal_cbc(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
+                    size_t len, sdtls_wr *w)
+{
+    size_t padded = (len / 16 + 1) * 16; /* at least one padding byte */
+    size_t body = 16 + padded + c->mac_len;
+    uint8_t *p = sdtls_wr_reserve(w, SDTLS_REC_HDR_LEN + body);
+    if (p == NULL) {
+        return SDTLS_ERR_BUF_SMALL;
+    }
+    uint64_t seq = c->next_seq;
+    uint64_t rn = ((uint64_t)c->epoch << 48) | seq;
+    p[0] = type;
+    sdtls_put_u16(p + 1, version);
+    sdtls_put_u16(p + 3, c->epoch);
+    sdtls_put_u48(p + 5, seq);
+    sdtls_put_u16(p + 11, (uint16_t)body);
+    uint8_t *iv = p + SDTLS_REC_HDR_LEN, *ct = iv + 16;
+    /* An unpredictable IV without a random source: the record number encrypted under the
+     * record key (NIST SP 800-38A, appendix C). */
+    uint8_t block[16] = {0}, zero[16] = {0};
+    for (int i = 0; i < 8; i++) {
+        block[i] = (uint8_t)(rn >> (8 * (7 - i)));
+    }
+    memmove(ct, pt, len);
+    memset(ct + len, (int)(padded - len - 1), padded - len);
+    int rc = sdtls__cbc_crypt(c->iv_gen, zero, block, 16, iv);
+    if (rc == 0) {
+        rc = sdtls__cbc_crypt(c->cbc, iv, ct, padded, ct);
+    }
+    if (rc == 0) {
+        rc = etm_mac(c, rn, type, version, iv, 16 + padded, ct + padded);
+    }
+    if (rc != 0) {
+        w->len -= SDTLS_REC_HDR_LEN + body;
+        return SDTLS_ERR_CRYPTO;
+    }
+    c->next_seq++;
+    return 0;
+}
+
+static int open_cbc(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_t *out_len)
+{
+    if (rec->len < 32 + c->mac_len || (rec->len - c->mac_len) % 16 != 0) {
+        return SDTLS_DROP;
+    }
+    size_t ct_len = rec->len - c->mac_len - 16;
+    uint64_t rn = ((uint64_t)rec->epoch << 48) | rec->seq;
+    uint8_t mac[SDTLS_HASH_MAX];
+    /* Encrypt-then-MAC: authenticate first, so nothing about the padding leaks. */
+    if (etm_mac(c, rn, rec->type, rec->version, rec->payload, 16 + ct_len, mac) != 0 ||
+        !sdtls__ct_equal(mac, rec->payload + 16 + ct_len, c->mac_len)) {
+        return SDTLS_DROP;
+    }
+    /* The IV is the first block of the payload; keep a copy since out may overlap it. */
+    uint8_t iv[16];
+    memcpy(iv, rec->payload, 16);
+    if (sdtls__cbc_crypt(c->cbc, iv, rec->payload + 16, ct_len, out) != 0) {
+        return SDTLS_DROP;
+    }
+    /* Padding check in constant time all the same (RFC 7366 leaves it to the MAC, we do not
+     * rely on callers' timing). */
+    uint8_t pad = out[ct_len - 1];
+    unsigned bad = (unsigned)(pad + 1u > ct_len);
+    for (size_t i = 0; i < 256 && i < ct_len; i++) {
+        unsigned in_pad = (unsigned)(i <= pad);
+        bad |= in_pad & (unsigned)(out[ct_len - 1 - i] != pad);
+    }
+    if (bad) {
+        return SDTLS_DROP;
+    }
+    *out_len = ct_len - pad - 1;
+    return *out_len > SDTLS_MAX_PLAINTEXT ? SDTLS_DROP : 0;
+}
+
 int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
                     size_t len, sdtls_wr *w)
 {
@@ -166,6 +271,12 @@ int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
             return SDTLS_ERR_STATE;
         }
         return seal_cid(c, type, version, pt, len, w);
+    }
+    if (c->cbc != NULL) {
+        if (c->next_seq > SDTLS_SEQ_MAX) {
+            return SDTLS_ERR_STATE;
+        }
+        return seal_cbc(c, type, version, pt, len, w);
     }
     if (c->next_seq > SDTLS_SEQ_MAX) {
         return SDTLS_ERR_STATE;
@@ -251,6 +362,9 @@ int sdtls__rec_open_type(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, 
     }
     if (c->use_cid) {
         return c->aead != NULL ? open_cid(c, rec, out, out_len, type) : SDTLS_DROP;
+    }
+    if (c->cbc != NULL) {
+        return open_cbc(c, rec, out, out_len);
     }
     if (c->aead == NULL) {
         if (rec->len > SDTLS_MAX_PLAINTEXT) {

@@ -67,13 +67,34 @@ typedef struct sdtls__cipher {
     uint8_t cid[SDTLS_MAX_CID];
     size_t cid_len;
     size_t pad_to;           /* write side with CID: pad inner plaintexts to a multiple */
+    /* Legacy AES-128-CBC with encrypt-then-MAC (RFC 7366); aead is NULL then. */
+    sdtls__cbc *cbc;
+    sdtls__cbc *iv_gen; /* same key, encrypt direction: derives each record's IV */
+    sdtls_hash_id mac_hash;
+    uint8_t mac_key[32];
+    size_t mac_len;
 } sdtls__cipher;
 
 /* Key a cipher state. key/iv lengths follow the AEAD (iv: 4 or 12 bytes). */
 SDTLS_MUST_CHECK int sdtls__cipher_init(sdtls__cipher *c, uint16_t epoch, sdtls_aead_id id,
                                         const uint8_t *key, const uint8_t *iv, int encrypt);
+/* Key a legacy CBC + encrypt-then-MAC state: AES-128 key, HMAC key of mac_len bytes. */
+SDTLS_MUST_CHECK int sdtls__cipher_init_cbc(sdtls__cipher *c, uint16_t epoch, const uint8_t *key,
+                                            const uint8_t *mac_key, sdtls_hash_id mac_hash,
+                                            int encrypt);
 void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch);
 void sdtls__cipher_clear(sdtls__cipher *c);
+/* Whether the state protects records (epoch 0 does not). */
+static inline int sdtls__cipher_keyed(const sdtls__cipher *c)
+{
+    return c->aead != NULL || c->cbc != NULL;
+}
+/* Where the plaintext of a received record starts, relative to its payload, when opened in
+ * place: after the explicit nonce (AEAD) or the IV (CBC). */
+static inline size_t sdtls__cipher_pt_offset(const sdtls__cipher *c)
+{
+    return c->aead != NULL ? c->explicit_nonce : c->cbc != NULL ? 16 : 0;
+}
 /* Bytes a record adds on top of its plaintext (header + nonce + tag). */
 size_t sdtls__cipher_overhead(const sdtls__cipher *c);
 

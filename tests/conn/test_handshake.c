@@ -528,6 +528,48 @@ static void test_heartbeat(void **state)
     pair_teardown(&p);
 }
 
+static void test_legacy_cbc(void **state)
+{
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", NULL);
+    assert_int_equal(sdtls_config_set_legacy_cbc(p.ccfg, 1), 0);
+    assert_int_equal(sdtls_config_set_legacy_cbc(p.scfg, 1), 0);
+    pair_connect(&p, 20);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_string_equal(sdtls_conn_cipher_name(p.s), "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+    exchange_data(&p);
+    /* Every plaintext length around the block size survives the padding. */
+    for (size_t n = 0; n < 40; n++) {
+        uint8_t msg[64], dg[256];
+        size_t len;
+        memset(msg, (int)n, sizeof(msg));
+        assert_int_equal(sdtls_conn_write(p.c, msg, n, dg, sizeof(dg), &len), 0);
+        assert_int_equal(sdtls_conn_recv(p.s, dg, len, p.l.now), 0);
+        sdtls_event ev;
+        assert_int_equal(sdtls_conn_next_event(p.s, &ev), 0);
+        assert_int_equal(ev.type, SDTLS_EV_DATA);
+        assert_int_equal(ev.len, n);
+        assert_memory_equal(ev.data, msg, n);
+        /* A flipped bit anywhere is caught by the MAC. */
+        assert_int_equal(sdtls_conn_write(p.c, msg, n, dg, sizeof(dg), &len), 0);
+        dg[13 + (n % (len - 13))] ^= 0x80;
+        assert_int_equal(sdtls_conn_recv(p.s, dg, len, p.l.now), 0);
+        assert_int_equal(sdtls_conn_next_event(p.s, &ev), 0);
+        assert_int_equal(ev.type, SDTLS_EV_NONE);
+    }
+    pair_teardown(&p);
+
+    /* Without the legacy switch on the server, the client's CBC offer goes unused. */
+    pair_setup(&p, SDTLS_KEY_EC_P256,
+               "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+               NULL);
+    assert_int_equal(sdtls_config_set_legacy_cbc(p.ccfg, 1), 0);
+    pair_connect(&p, 21);
+    assert_int_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_string_equal(sdtls_conn_cipher_name(p.c), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    pair_teardown(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_connection_id),
         cmocka_unit_test(test_raw_public_keys),
         cmocka_unit_test(test_heartbeat),
+        cmocka_unit_test(test_legacy_cbc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,7 @@ typedef struct cli_opts {
     int raw_public_key;
     int cid;                  /* -1: off; else our CID length */
     int heartbeat;
+    int legacy_cbc;
 } cli_opts;
 
 /* Server PSK table loaded from --psk-file. */

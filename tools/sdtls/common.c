@@ -31,7 +31,7 @@ void cli_usage(FILE *f)
         "COMMON: [--ciphers LIST] [--groups LIST] [--mtu N] [--keylog FILE]\n"
         "        [--export-keying-material LABEL:LEN] [--srtp PROFILE[:PROFILE...]]\n"
         "        [--psk-identity ID --psk HEX] [--psk-file FILE (server)]\n"
-        "        [--raw-public-key] [--cid N] [--heartbeat] [-v|-vv]\n"
+        "        [--raw-public-key] [--cid N] [--heartbeat] [--legacy-cbc] [-v|-vv]\n"
         "\n"
         "ADDR:PORT is 127.0.0.1:4433, [::1]:4433 or localhost:4433; the server listens on\n"
         "127.0.0.1:4433 by default, port 0 picks a free port. FP is \"sha-256 AB:CD:...\".\n"
@@ -104,6 +104,7 @@ enum {
     OPT_RAW_PUBLIC_KEY,
     OPT_CID,
     OPT_HEARTBEAT,
+    OPT_LEGACY_CBC,
 };
 
 typedef struct opt_def {
@@ -143,6 +144,7 @@ static const opt_def opt_defs[] = {
     {"--raw-public-key", ARG_NONE, ROLE_BOTH, OPT_RAW_PUBLIC_KEY},
     {"--cid", ARG_REQUIRED, ROLE_BOTH, OPT_CID},
     {"--heartbeat", ARG_NONE, ROLE_BOTH, OPT_HEARTBEAT},
+    {"--legacy-cbc", ARG_NONE, ROLE_BOTH, OPT_LEGACY_CBC},
 };
 
 static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -337,6 +339,9 @@ static int apply_opt(const opt_def *d, const char *val, cli_opts *o)
     }
     case OPT_HEARTBEAT:
         o->heartbeat = 1;
+        break;
+    case OPT_LEGACY_CBC:
+        o->legacy_cbc = 1;
         break;
     default:
         return usage_error("internal: unhandled option %s", d->name);
@@ -758,6 +763,9 @@ static int setup_features(const cli_opts *o, cli_ctx *ctx, sdtls_config *cfg)
     }
     if (o->cid >= 0 && (rc = sdtls_config_set_cid(cfg, o->cid)) != 0) {
         return cfg_fail("--cid", rc, CLI_EXIT_USAGE);
+    }
+    if (o->legacy_cbc && (rc = sdtls_config_set_legacy_cbc(cfg, 1)) != 0) {
+        return cfg_fail("--legacy-cbc", rc, CLI_EXIT_FAIL);
     }
     if (o->heartbeat && (rc = sdtls_config_set_heartbeat(cfg, 1)) != 0) {
         return cfg_fail("--heartbeat", rc, CLI_EXIT_FAIL);

@@ -95,6 +95,10 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u16(w, (uint16_t)(cfg->alpn_len + 2)));
         SDTLS_TRY(sdtls_wr_vec(w, 2, cfg->alpn, cfg->alpn_len));
     }
+    if (cfg->legacy_cbc) {
+        SDTLS_TRY(sdtls_wr_u16(w, 22)); /* encrypt_then_mac (RFC 7366) */
+        SDTLS_TRY(sdtls_wr_u16(w, 0));
+    }
     SDTLS_TRY(sdtls_wr_u16(w, 23)); /* extended_master_secret */
     SDTLS_TRY(sdtls_wr_u16(w, 0));
     SDTLS_TRY(sdtls_wr_u16(w, 0xff01)); /* renegotiation_info, initial handshake */
@@ -238,6 +242,12 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
                    "server did not negotiate DTLS-SRTP (use_srtp), which we require");
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
+    }
+    /* RFC 7366 2: encrypt-then-MAC comes with a CBC suite only, and ours require it. */
+    if ((ext.etm && !suite->cbc) || (suite->cbc && !ext.etm)) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server chose %s %s encrypt-then-MAC", suite->name,
+                   ext.etm ? "with" : "without");
+        return ext.etm ? SDTLS_ALERT(UNSUPPORTED_EXTENSION) : SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
     if (ext.has_cid && hs->cfg->cid_len < 0) {
         return SDTLS_ALERT(UNSUPPORTED_EXTENSION);

@@ -29,6 +29,8 @@ typedef struct sdtls__suite {
     sdtls_aead_id aead;
     sdtls_hash_id prf;
     uint8_t key_len, iv_len; /* iv_len: implicit part (4 for GCM/CCM, 12 for ChaCha20) */
+    int cbc;                 /* legacy AES-CBC with encrypt-then-MAC (RFC 7366) */
+    sdtls_hash_id mac;       /* cbc: HMAC hash */
 } sdtls__suite;
 
 const sdtls__suite *sdtls__suite_by_id(uint16_t id);
@@ -123,6 +125,7 @@ typedef struct sdtls__hs12 {
     size_t kex_pub_len;
     int hvr_count;
     int peer_point_formats;
+    int peer_etm;
     int rpk_ours, rpk_peer; /* RFC 7250 raw public keys in our / the peer's Certificate */
     const uint8_t *peer_addr; /* server: binds cookies */
     size_t peer_addr_len;
@@ -178,6 +181,7 @@ typedef struct sdtls__exts {
     const uint8_t *cid;
     size_t cid_len;
     int has_cid;
+    int etm; /* encrypt_then_mac (RFC 7366) */
     uint8_t heartbeat_mode; /* 0: no heartbeat extension */
     /* RFC 7250: in a ClientHello, lists; in a ServerHello, the single chosen type. */
     sdtls_rd client_cert_types, server_cert_types;

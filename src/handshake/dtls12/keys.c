@@ -65,6 +65,24 @@ int sdtls__hs12_derive_keys(sdtls__hs12 *hs)
     p->ems = hs->peer_ems;
     keylog(hs);
 
+    if (s->cbc) {
+        /* RFC 5246 6.3: client MAC key, server MAC key, client key, server key. */
+        uint8_t kb[2 * 32 + 2 * 16];
+        size_t ml = sdtls__hash_len(s->mac), kl = s->key_len;
+        int client = hs->role == SDTLS_ROLE_CLIENT;
+        if (sdtls__tls12_prf(s->prf, p->master, 48, "key expansion", p->server_random, 32,
+                             p->client_random, 32, kb, 2 * (ml + kl)) != 0) {
+            return SDTLS_ALERT(INTERNAL_ERROR);
+        }
+        const uint8_t *cm = kb, *sm = kb + ml, *ck = kb + 2 * ml, *sk = kb + 2 * ml + kl;
+        rc = sdtls__cipher_init_cbc(hs->wr1, 1, client ? ck : sk, client ? cm : sm, s->mac, 1);
+        if (rc == 0) {
+            rc = sdtls__cipher_init_cbc(hs->rd1, 1, client ? sk : ck, client ? sm : cm, s->mac,
+                                        0);
+        }
+        sdtls__wipe(kb, sizeof(kb));
+        return rc == 0 ? 0 : SDTLS_ALERT(INTERNAL_ERROR);
+    }
     /* RFC 5246 6.3: client key, server key, client IV, server IV (AEAD: no MAC keys). */
     uint8_t kb[2 * 32 + 2 * 12];
     size_t kl = s->key_len, il = s->iv_len;

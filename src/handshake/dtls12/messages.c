@@ -9,6 +9,7 @@
 #define EXT_USE_SRTP 14
 #define EXT_HEARTBEAT 15
 #define EXT_ALPN 16
+#define EXT_ETM 22
 #define EXT_EMS 23
 #define EXT_CLIENT_CERT_TYPE 19
 #define EXT_SERVER_CERT_TYPE 20
@@ -136,6 +137,10 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             SDTLS_TRY(sdtls_rd_vec(&body, 2, 2, 0xffff, &e->alpn));
             SDTLS_TRY(sdtls_rd_done(&body));
             e->has_alpn = 1;
+            break;
+        case EXT_ETM:
+            SDTLS_TRY(sdtls_rd_done(&body));
+            e->etm = 1;
             break;
         case EXT_EMS:
             SDTLS_TRY(sdtls_rd_done(&body));

@@ -155,6 +155,10 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
     SDTLS_TRY(sdtls_wr_u16(w, 0xff01)); /* renegotiation_info (RFC 5746 3.6) */
     SDTLS_TRY(sdtls_wr_u16(w, 1));
     SDTLS_TRY(sdtls_wr_u8(w, 0));
+    if (hs->out->suite->cbc) {
+        SDTLS_TRY(sdtls_wr_u16(w, 22)); /* encrypt_then_mac: only with a CBC suite */
+        SDTLS_TRY(sdtls_wr_u16(w, 0));
+    }
     if (hs->peer_ems) {
         SDTLS_TRY(sdtls_wr_u16(w, 23));
         SDTLS_TRY(sdtls_wr_u16(w, 0));
@@ -306,6 +310,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     for (size_t i = 0; i < hs->cfg->n_suites && chosen == NULL; i++) {
         const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
         if (s == NULL || !sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) ||
+            (s->cbc && !ch.ext.etm) ||
             (SDTLS_KX_HAS_ECDHE(s->kx) && !have_group) ||
             (SDTLS_KX_HAS_CERT(s->kx) && (!have_sig || !suite_fits_key(s, hs->cfg->cert.key)))) {
             continue;
