@@ -87,7 +87,7 @@ extern "C" {
     X(SDTLS_ERR_CLOSED, -8, "connection is closed")                                                \
     X(SDTLS_ERR_IO, -9, "could not read a file")                                                   \
     X(SDTLS_ERR_UNSUPPORTED, -10, "unsupported name or parameter")                                 \
-    X(SDTLS_ERR_AGAIN, -11, "nothing to do now")
+    X(SDTLS_ERR_AGAIN, -11, "not now: send the pending handshake datagrams first")
 
 enum {
 #define SDTLS_ERR_ENUM_(name, value, msg) name = value,
@@ -358,7 +358,9 @@ SDTLS_API int sdtls_conn_on_timeout(sdtls_conn *c, uint64_t now_ms);
 /* Pull the next event; ev->type SDTLS_EV_NONE when there is none. Returns 0. */
 SDTLS_API int sdtls_conn_next_event(sdtls_conn *c, sdtls_event *ev);
 /* Protect `len` bytes of application data as one record in one datagram written to `out`.
- * Returns 0, SDTLS_ERR_STATE (handshake not done or closed), SDTLS_ERR_BUF_SMALL,
+ * Returns 0, SDTLS_ERR_STATE (handshake not done or closed), SDTLS_ERR_AGAIN (our last
+ * handshake flight is not all sent yet: call sdtls_conn_send() until it reports nothing,
+ * then write; a server meets this right after SDTLS_EV_HANDSHAKE_DONE), SDTLS_ERR_BUF_SMALL,
  * SDTLS_ERR_ARG (len larger than what fits the MTU; see sdtls_conn_max_data()). */
 SDTLS_API int sdtls_conn_write(sdtls_conn *c, const uint8_t *data, size_t len, uint8_t *out,
                                size_t cap, size_t *out_len);
@@ -374,7 +376,8 @@ SDTLS_API const char *sdtls_conn_version_name(const sdtls_conn *c); /* "DTLSv1.2
 SDTLS_API const char *sdtls_conn_cipher_name(const sdtls_conn *c);  /* IANA name */
 SDTLS_API const char *sdtls_conn_group_name(const sdtls_conn *c);   /* "x25519" */
 SDTLS_API const char *sdtls_conn_alpn(const sdtls_conn *c);         /* "" if none */
-/* Peer end-entity certificate fingerprint, "sha-256 AB:…" (NUL-terminated).
+/* Peer end-entity certificate fingerprint, "sha-256 AB:…" (NUL-terminated): the certificate
+ * (or raw public key) the peer presented, also when verification refused it.
  * Returns 0, SDTLS_ERR_STATE (no peer certificate), SDTLS_ERR_BUF_SMALL. */
 SDTLS_API int sdtls_conn_peer_fingerprint(const sdtls_conn *c, char *out, size_t cap);
 /* RFC 5705 keying material exporter (DTLS 1.2: PRF(master, label, client_random +

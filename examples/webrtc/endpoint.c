@@ -47,6 +47,12 @@
 
 #include "sdtls.h"
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
+
 #define DEFAULT_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_HMAC_SHA1_80"
 #define MTU 1200             /* sdtls's default; Chromium keeps its DTLS datagrams this small */
 #define DGRAM_CAP 2048       /* receive buffer: larger datagrams are truncated and dropped */
@@ -102,9 +108,7 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
+static void logf_(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static void logf_(const char *fmt, ...)
 {
     va_list ap;
@@ -150,8 +154,7 @@ static void addr_key(const struct sockaddr_in *a, uint8_t key[8])
 /* ICE credentials: RFC 8839 5.4: ice-char is ALPHA / DIGIT / "+" / "/". */
 static int random_ice_string(char *out, size_t n)
 {
-    static const char chars[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     uint8_t rnd[64];
     if (n > sizeof(rnd) || RAND_bytes(rnd, (int)n) != 1) {
         return -1;
@@ -361,9 +364,7 @@ static void on_rtp(app *a, const uint8_t *dgram, size_t len, const struct sockad
  * DTLS (sdtls)
  * ---------------------------------------------------------------------------------------- */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+static void fail(app *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void fail(app *a, const char *fmt, ...)
 {
     va_list ap;
@@ -407,8 +408,8 @@ static void on_handshake_done(app *a)
         return;
     }
     if (strncasecmp(a->remote_fp, "sha-256 ", 8) == 0 && !fingerprint_equal(fp, a->remote_fp)) {
-        fail(a, "the browser's certificate (%s) does not match the offer's a=fingerprint (%s)",
-             fp, a->remote_fp);
+        fail(a, "the browser's certificate (%s) does not match the offer's a=fingerprint (%s)", fp,
+             a->remote_fp);
         return;
     }
     a->fp_verified = 1;
@@ -611,8 +612,8 @@ static void on_stun(app *a, const uint8_t *dgram, size_t len, const struct socka
     send_to(a, reply, reply_len, from);
     if (r == STUN_REJECTED) {
         if (a->stun_rejected++ < LOG_FIRST_FAILURES) {
-            logf_("STUN Binding request from %s rejected (%d): %s", addr_str(from),
-                  info.error_code, info.why);
+            logf_("STUN Binding request from %s rejected (%d): %s", addr_str(from), info.error_code,
+                  info.why);
         }
         return;
     }
@@ -808,9 +809,8 @@ static int answer(app *a)
         logf_("error: the offer has no a=fingerprint or no a=ice-ufrag for the audio m-line");
         return -1;
     }
-    const char *offered_setup = a->offer.media[a->served].setup[0]
-                                    ? a->offer.media[a->served].setup
-                                    : a->offer.setup;
+    const char *offered_setup =
+        a->offer.media[a->served].setup[0] ? a->offer.media[a->served].setup : a->offer.setup;
     /* RFC 5763 5: an offer says actpass; the answerer picks. */
     if (offered_setup[0] != 0 && strcmp(offered_setup, "actpass") != 0 &&
         strcmp(offered_setup, a->is_client ? "passive" : "active") != 0) {
@@ -822,14 +822,10 @@ static int answer(app *a)
     }
     char addr[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &a->local.sin_addr, addr, sizeof(addr));
-    sdp_answer_params p = {addr,
-                           ntohs(a->local.sin_port),
-                           a->ufrag,
-                           a->pwd,
-                           fp,
-                           a->setup,
-                           a->ssrc,
-                           ((uint64_t)random_u32() << 20) ^ random_u32(),
+    sdp_answer_params p = {addr,     ntohs(a->local.sin_port),
+                           a->ufrag, a->pwd,
+                           fp,       a->setup,
+                           a->ssrc,  ((uint64_t)random_u32() << 20) ^ random_u32(),
                            a->served};
     if (sdp_write_answer(&a->offer, &p, text, sizeof(text)) != 0) {
         logf_("error: the answer does not fit %zu bytes", sizeof(text));

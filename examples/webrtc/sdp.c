@@ -14,6 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
+
 /* Copy the value of "name" from a line "a=name:value" (or "a=name" for flags) into dst.
  * Returns 1 if the line is that attribute. */
 static int attr(const char *line, const char *name, char *dst, size_t cap)
@@ -106,7 +112,7 @@ int sdp_parse_offer(const char *text, sdp_offer *offer, char *err, size_t err_ca
             m->has_rtcp_mux = 1;
         } else if (attr(line, "sendrecv", NULL, 0) || attr(line, "sendonly", NULL, 0) ||
                    attr(line, "recvonly", NULL, 0) || attr(line, "inactive", NULL, 0)) {
-            snprintf(m->direction, sizeof(m->direction), "%s", line + 2);
+            snprintf(m->direction, sizeof(m->direction), "%.15s", line + 2);
         } else if (sscanf(line, "a=rtpmap:%d %63s", &pt, codec) == 2 && m->opus_pt < 0 &&
                    strncasecmp(codec, "opus/48000", 10) == 0) {
             m->opus_pt = pt;
@@ -121,8 +127,7 @@ int sdp_parse_offer(const char *text, sdp_offer *offer, char *err, size_t err_ca
     int in_media = 0;
     for (p = text; *p != 0;) {
         size_t len = strcspn(p, "\r\n");
-        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1),
-                 p);
+        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
         p += len;
         while (*p == '\r' || *p == '\n') {
             p++;
@@ -166,8 +171,7 @@ const char *sdp_ice_pwd(const sdp_offer *offer, size_t i)
 
 const char *sdp_fingerprint(const sdp_offer *offer, size_t i)
 {
-    return offer->media[i].fingerprint[0] != 0 ? offer->media[i].fingerprint
-                                               : offer->fingerprint;
+    return offer->media[i].fingerprint[0] != 0 ? offer->media[i].fingerprint : offer->fingerprint;
 }
 
 /* An appending writer over a fixed buffer; `ok` drops to 0 once something did not fit. */
@@ -177,9 +181,7 @@ typedef struct sdp_wr {
     int ok;
 } sdp_wr;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+static void put(sdp_wr *w, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void put(sdp_wr *w, const char *fmt, ...)
 {
     va_list ap;

@@ -87,8 +87,7 @@ uint32_t stun_crc32(const uint8_t *p, size_t len)
 /* HMAC-SHA1 over msg[0..mi_off) with the header's length field set as if the message ended
  * right after a MESSAGE-INTEGRITY attribute at mi_off (RFC 8489 14.5). The key is the ice-pwd
  * itself (RFC 8489 9.1.1: OpaqueString of an ASCII password changes nothing). */
-static int integrity(const uint8_t *msg, size_t mi_off, const char *pwd,
-                     uint8_t mac[HMAC_SHA1_LEN])
+static int integrity(const uint8_t *msg, size_t mi_off, const char *pwd, uint8_t mac[HMAC_SHA1_LEN])
 {
     uint8_t buf[STUN_MAX_MSG];
     unsigned int mac_len = 0;
@@ -237,8 +236,8 @@ stun_result stun_answer(const uint8_t *msg, size_t len, const char *local_ufrag,
             break;
         case ATTR_MESSAGE_INTEGRITY:
             if (alen != HMAC_SHA1_LEN) {
-                return reject(msg, 400, "Bad Request", NULL, 0, reply, reply_cap, reply_len,
-                              info, "MESSAGE-INTEGRITY of the wrong length");
+                return reject(msg, 400, "Bad Request", NULL, 0, reply, reply_cap, reply_len, info,
+                              "MESSAGE-INTEGRITY of the wrong length");
             }
             has_mi = 1;
             mi_off = off;
@@ -284,9 +283,9 @@ stun_result stun_answer(const uint8_t *msg, size_t len, const char *local_ufrag,
     /* RFC 8445 7.3: USERNAME is "<our ufrag>:<their ufrag>"; else 401. */
     size_t lu = strlen(local_ufrag);
     if (username_len <= lu || memcmp(username, local_ufrag, lu) != 0 || username[lu] != ':' ||
-        (remote_ufrag != NULL && (username_len - lu - 1 != strlen(remote_ufrag) ||
-                                  memcmp(username + lu + 1, remote_ufrag,
-                                         username_len - lu - 1) != 0))) {
+        (remote_ufrag != NULL &&
+         (username_len - lu - 1 != strlen(remote_ufrag) ||
+          memcmp(username + lu + 1, remote_ufrag, username_len - lu - 1) != 0))) {
         return reject(msg, 401, "Unauthorized", NULL, 0, reply, reply_cap, reply_len, info,
                       "USERNAME does not match our ice-ufrag");
     }

@@ -16,18 +16,18 @@
 #define SDP_MAX_MEDIA 16
 
 typedef struct sdp_media {
-    char kind[16];   /* "audio", "video", "application" */
-    char proto[64];  /* "UDP/TLS/RTP/SAVPF" */
-    char fmts[256];  /* the m-line's format list, as offered */
-    char mid[64];    /* a=mid value ("" if none) */
+    char kind[16];  /* "audio", "video", "application" */
+    char proto[64]; /* "UDP/TLS/RTP/SAVPF" */
+    char fmts[256]; /* the m-line's format list, as offered */
+    char mid[64];   /* a=mid value ("" if none) */
     char ice_ufrag[257], ice_pwd[257];
     char fingerprint[256]; /* "sha-256 AB:CD:…" (media level) or "" */
     char setup[16];        /* a=setup value or "" */
     char direction[16];    /* sendrecv (default), sendonly, recvonly, inactive */
     int port;
     int has_rtcp_mux;
-    int opus_pt;          /* payload type of opus/48000/2, or -1 */
-    char opus_fmtp[256];  /* its a=fmtp parameters, or "" */
+    int opus_pt;         /* payload type of opus/48000/2, or -1 */
+    char opus_fmtp[256]; /* its a=fmtp parameters, or "" */
 } sdp_media;
 
 typedef struct sdp_offer {
@@ -52,14 +52,14 @@ const char *sdp_ice_pwd(const sdp_offer *offer, size_t i);
 const char *sdp_fingerprint(const sdp_offer *offer, size_t i);
 
 typedef struct sdp_answer_params {
-    const char *addr;        /* our address, dotted quad */
-    int port;                /* our UDP port */
+    const char *addr; /* our address, dotted quad */
+    int port;         /* our UDP port */
     const char *ice_ufrag, *ice_pwd;
     const char *fingerprint; /* "sha-256 AB:CD:…" */
     const char *setup;       /* "active" or "passive" */
     uint32_t ssrc;           /* the SSRC we send with */
     uint64_t session_id;
-    int served;              /* the media index we answer, the others get port 0 */
+    int served; /* the media index we answer, the others get port 0 */
 } sdp_answer_params;
 
 /* Write the answer, one line per line ending in "\n". Returns 0, or -1 if it does not fit. */
@@ -76,10 +76,10 @@ typedef enum {
 } stun_result;
 
 typedef struct stun_request_info {
-    int use_candidate;        /* USE-CANDIDATE present */
-    int ice_controlling;      /* ICE-CONTROLLING present (the browser must be controlling) */
-    int error_code;           /* for STUN_REJECTED: 400, 401 or 420 */
-    const char *why;          /* for STUN_REJECTED/IGNORED: what was wrong (static string) */
+    int use_candidate;   /* USE-CANDIDATE present */
+    int ice_controlling; /* ICE-CONTROLLING present (the browser must be controlling) */
+    int error_code;      /* for STUN_REJECTED: 400, 401 or 420 */
+    const char *why;     /* for STUN_REJECTED/IGNORED: what was wrong (static string) */
 } stun_request_info;
 
 /* Answer one datagram that starts like STUN. `local_ufrag`/`local_pwd` are ours (the request's

@@ -561,7 +561,9 @@ int sdtls_conn_recv(sdtls_conn *c, const uint8_t *dgram, size_t len, uint64_t no
         c->stats.drop_malformed++;
         return 0;
     }
-    memcpy(c->rx, dgram, len);
+    if (len > 0) {
+        memcpy(c->rx, dgram, len);
+    }
     c->rx_newest = 0;
     sdtls_rd r = sdtls_rd_init(c->rx, len);
     while (sdtls_rd_left(&r) > 0) {
@@ -717,6 +719,11 @@ int sdtls_conn_write(sdtls_conn *c, const uint8_t *data, size_t len, uint8_t *ou
     }
     if (!c->established || c->close_sent || c->closed) {
         return SDTLS_ERR_STATE;
+    }
+    if (c->hs != NULL && c->hs->flight.sending) {
+        /* Our final flight is still unsent: data sent ahead of our Finished would reach a
+         * peer that cannot read epoch 1 yet. */
+        return SDTLS_ERR_AGAIN;
     }
     if (len > sdtls_conn_max_data(c)) {
         return SDTLS_ERR_ARG;

@@ -20,7 +20,7 @@
 #include "handshake/dtls12/dtls12.h"
 #include "testutil.h"
 
-static const uint8_t secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t secret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 /* 192.0.2.1:4433 as (family-less) address bytes and the same host on another port. */
 static const uint8_t addr_a[6] = {192, 0, 2, 1, 0x11, 0x51};
@@ -67,7 +67,8 @@ static int check(const hello *h, const uint8_t *addr, size_t addr_len, uint64_t 
     return sdtls__cookie_check(secret, LIFE, &in, now, cookie, len);
 }
 
-/* ---- cookie ----------------------------------------------------------------------------------- */
+/* ---- cookie -----------------------------------------------------------------------------------
+ */
 
 static void test_cookie_valid(void **state)
 {
@@ -212,7 +213,8 @@ static void test_cookie_rotation(void **state)
     assert_int_equal(check(&h, addr_a, sizeof(addr_a), 61000, f, sizeof(f)), 0);
 }
 
-/* ---- screen ------------------------------------------------------------------------------------ */
+/* ---- screen ------------------------------------------------------------------------------------
+ */
 
 typedef struct dgram_spec {
     uint8_t rec_type;
@@ -221,9 +223,9 @@ typedef struct dgram_spec {
     uint64_t rec_seq;
     uint8_t hs_type;
     uint16_t msg_seq;
-    int frag_off;         /* fragment offset (0 normally) */
-    int frag_len;         /* -1: whole body */
-    int length_override;  /* -1: body length */
+    int frag_off;        /* fragment offset (0 normally) */
+    int frag_len;        /* -1: whole body */
+    int length_override; /* -1: body length */
     hello h;
     const uint8_t *cookie;
     size_t cookie_len;
@@ -312,9 +314,8 @@ static void env_teardown(screen_env *e)
     sdtls_config_free(e->cfg);
 }
 
-static int screen(screen_env *e, const uint8_t *d, size_t len, const uint8_t *addr,
-                  size_t addr_len, uint64_t now, uint8_t *reply, size_t cap, size_t *reply_len,
-                  sdtls_verdict *v)
+static int screen(screen_env *e, const uint8_t *d, size_t len, const uint8_t *addr, size_t addr_len,
+                  uint64_t now, uint8_t *reply, size_t cap, size_t *reply_len, sdtls_verdict *v)
 {
     *v = (sdtls_verdict)77;
     *reply_len = 12345;
@@ -389,19 +390,17 @@ static void test_screen_no_cookie_replies(void **state)
     s.msg_seq = 1;
     s.rec_seq = 8;
     len = build_dgram(&s, d, sizeof(d));
-    assert_int_equal(screen(&e, d, len, addr_a, sizeof(addr_a), NOW + 200, reply, sizeof(reply),
-                            &rl, &v),
-                     0);
+    assert_int_equal(
+        screen(&e, d, len, addr_a, sizeof(addr_a), NOW + 200, reply, sizeof(reply), &rl, &v), 0);
     assert_int_equal(v, SDTLS_VERDICT_ACCEPT);
     assert_int_equal(rl, 0);
     /* The same cookie from another address or port is answered again, not accepted. */
-    assert_int_equal(screen(&e, d, len, addr_b, sizeof(addr_b), NOW + 200, reply, sizeof(reply),
-                            &rl, &v),
-                     0);
+    assert_int_equal(
+        screen(&e, d, len, addr_b, sizeof(addr_b), NOW + 200, reply, sizeof(reply), &rl, &v), 0);
     assert_int_equal(v, SDTLS_VERDICT_REPLY);
-    assert_int_equal(screen(&e, d, len, addr_port, sizeof(addr_port), NOW + 200, reply,
-                            sizeof(reply), &rl, &v),
-                     0);
+    assert_int_equal(
+        screen(&e, d, len, addr_port, sizeof(addr_port), NOW + 200, reply, sizeof(reply), &rl, &v),
+        0);
     assert_int_equal(v, SDTLS_VERDICT_REPLY);
     /* Too late. */
     assert_int_equal(screen(&e, d, len, addr_a, sizeof(addr_a), NOW + LIFE + 1000, reply,
@@ -476,8 +475,8 @@ static void test_screen_ignores(void **state)
     dgram_spec s;
 
     /* Other content types. */
-    static const uint8_t types[] = {SDTLS_CT_CHANGE_CIPHER_SPEC, SDTLS_CT_ALERT,
-                                    SDTLS_CT_APPLICATION_DATA, 0, 24, 255};
+    static const uint8_t types[] = {
+        SDTLS_CT_CHANGE_CIPHER_SPEC, SDTLS_CT_ALERT, SDTLS_CT_APPLICATION_DATA, 0, 24, 255};
     for (size_t i = 0; i < sizeof(types); i++) {
         spec_init(&s, 12);
         s.rec_type = types[i];
@@ -501,9 +500,13 @@ static void test_screen_ignores(void **state)
         assert_int_equal(verdict_of(&e, d, len), SDTLS_VERDICT_IGNORE);
     }
     /* Handshake messages other than ClientHello. */
-    static const uint8_t hs[] = {SDTLS_HS_HELLO_REQUEST, SDTLS_HS_SERVER_HELLO,
-                                 SDTLS_HS_HELLO_VERIFY_REQUEST, SDTLS_HS_CERTIFICATE,
-                                 SDTLS_HS_CLIENT_KEY_EXCHANGE, SDTLS_HS_FINISHED, 255};
+    static const uint8_t hs[] = {SDTLS_HS_HELLO_REQUEST,
+                                 SDTLS_HS_SERVER_HELLO,
+                                 SDTLS_HS_HELLO_VERIFY_REQUEST,
+                                 SDTLS_HS_CERTIFICATE,
+                                 SDTLS_HS_CLIENT_KEY_EXCHANGE,
+                                 SDTLS_HS_FINISHED,
+                                 255};
     for (size_t i = 0; i < sizeof(hs); i++) {
         spec_init(&s, 12);
         s.hs_type = hs[i];
@@ -618,8 +621,8 @@ static void test_screen_arguments(void **state)
     assert_int_equal(v, SDTLS_VERDICT_REPLY);
     assert_int_equal(screen(&e, d, len, NULL, 0, NOW, reply, 512, &rl, &v), 0);
     assert_int_equal(v, SDTLS_VERDICT_REPLY);
-    /* An empty datagram (NULL, 0) is simply ignored. */
-    assert_int_equal(screen(&e, NULL, 0, addr_a, 6, NOW, reply, 512, &rl, &v), 0);
+    /* An empty datagram is simply ignored. */
+    assert_int_equal(screen(&e, d, 0, addr_a, 6, NOW, reply, 512, &rl, &v), 0);
     assert_int_equal(v, SDTLS_VERDICT_IGNORE);
     /* The reply buffer: 48 bytes needed (13 + 12 + 2 + 1 + 20). */
     assert_int_equal(screen(&e, d, len, addr_a, 6, NOW, reply, 47, &rl, &v), SDTLS_ERR_BUF_SMALL);
@@ -660,8 +663,8 @@ static void test_screen_no_allocation(void **state)
         addr[7] = (uint8_t)i;
         d[13 + 12 + 2] = (uint8_t)i;
         d[13 + 12 + 3] = (uint8_t)(i >> 8);
-        assert_int_equal(sdtls_server_screen(e.cfg, d, len, addr, sizeof(addr), NOW + i,
-                                             reply, sizeof(reply), &rl, &v),
+        assert_int_equal(sdtls_server_screen(e.cfg, d, len, addr, sizeof(addr), NOW + i, reply,
+                                             sizeof(reply), &rl, &v),
                          0);
         replies += v == SDTLS_VERDICT_REPLY;
         assert_true(rl <= len);
@@ -672,6 +675,23 @@ static void test_screen_no_allocation(void **state)
     assert_int_equal(e.st.live_bytes, bytes);
     env_teardown(&e);
     assert_int_equal(e.st.live_allocs, 0);
+}
+
+/* Regression: the API allows (NULL, 0) for an empty datagram; sdtls_rd_init(NULL, 0) used to
+ * compute NULL + 0, undefined behaviour in C (UBSan: "applying zero offset to null pointer",
+ * src/util/rd.h). Only the sanitizer build can see it. Kept last: UBSan aborts the whole
+ * executable. */
+static void test_screen_null_empty_datagram(void **state)
+{
+    (void)state;
+    screen_env e;
+    env_setup(&e, 0);
+    uint8_t reply[512];
+    size_t rl;
+    sdtls_verdict v;
+    assert_int_equal(screen(&e, NULL, 0, addr_a, 6, NOW, reply, 512, &rl, &v), 0);
+    assert_int_equal(v, SDTLS_VERDICT_IGNORE);
+    env_teardown(&e);
 }
 
 /* End to end: a real client, the screen in front, then a server connection created only on
@@ -701,9 +721,8 @@ static void test_screen_then_server_conn(void **state)
     assert_int_equal(sdtls_conn_recv(c, reply, rl, now + 1), 0);
     assert_int_equal(sdtls_conn_send(c, d, sizeof(d), &dl, now + 1), 0);
     assert_true(dl > 0);
-    assert_int_equal(screen(&e, d, dl, addr_a, sizeof(addr_a), now + 2, reply, sizeof(reply), &rl,
-                            &v),
-                     0);
+    assert_int_equal(
+        screen(&e, d, dl, addr_a, sizeof(addr_a), now + 2, reply, sizeof(reply), &rl, &v), 0);
     assert_int_equal(v, SDTLS_VERDICT_ACCEPT);
     assert_int_equal(sdtls_conn_new(e.cfg, SDTLS_ROLE_SERVER, addr_a, sizeof(addr_a), &srv), 0);
     assert_int_equal(sdtls_conn_recv(srv, d, dl, now + 2), 0);
@@ -744,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_screen_arguments),
         cmocka_unit_test(test_screen_no_allocation),
         cmocka_unit_test(test_screen_then_server_conn),
+        cmocka_unit_test(test_screen_null_empty_datagram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

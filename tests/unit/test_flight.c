@@ -73,9 +73,8 @@ static void build_flight(env *e, size_t big)
         }
     }
     for (int m = 0; m < 3; m++) {
-        assert_int_equal(sdtls__flight_add(&e->f, e->type[m], (uint16_t)m, 0, e->body[m],
-                                           e->len[m]),
-                         0);
+        assert_int_equal(
+            sdtls__flight_add(&e->f, e->type[m], (uint16_t)m, 0, e->body[m], e->len[m]), 0);
     }
     assert_int_equal(sdtls__flight_add(&e->f, SDTLS_HS_CCS, 0, 0, NULL, 0), 0);
     assert_int_equal(sdtls__flight_add(&e->f, e->type[3], 3, 1, e->body[3], e->len[3]), 0);
@@ -176,8 +175,8 @@ static size_t transmit(env *e, rx_state *rx, size_t mtu, size_t cap, uint64_t no
     while (e->f.sending) {
         size_t out_len = 0;
         uint64_t records = 0;
-        assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, mtu,
-                                             now, out, cap, &out_len, &records),
+        assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, mtu, now,
+                                             out, cap, &out_len, &records),
                          0);
         assert_true(out_len > 0);
         assert_true(out_len <= limit);
@@ -197,8 +196,8 @@ static size_t transmit(env *e, rx_state *rx, size_t mtu, size_t cap, uint64_t no
     /* Nothing more to send. */
     size_t out_len = 99;
     uint64_t records = 0;
-    assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, mtu, now,
-                                         out, cap, &out_len, &records),
+    assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, mtu, now, out,
+                                         cap, &out_len, &records),
                      0);
     assert_int_equal(out_len, 0);
     free(out);
@@ -278,8 +277,8 @@ static void test_large_message_capped_at_record_size(void **state)
     uint8_t *out = malloc(20000);
     size_t out_len;
     uint64_t records = 0;
-    assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, 16384, T0,
-                                         out, 20000, &out_len, &records),
+    assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, 16384, T0, out,
+                                         20000, &out_len, &records),
                      0);
     assert_true(out_len <= 16384);
     sdtls_rd r = sdtls_rd_init(out, out_len);
@@ -354,7 +353,8 @@ static void test_flight_budget(void **state)
     assert_int_equal(sdtls__flight_add(&f, 14, 9, 0, NULL, 0), SDTLS_ERR_BUDGET);
 }
 
-/* ---- timer ------------------------------------------------------------------------------------ */
+/* ---- timer ------------------------------------------------------------------------------------
+ */
 
 static env *timer_env(const sdtls__timer_cfg *t, int with_timer)
 {
@@ -373,8 +373,8 @@ static int send_all(env *e, uint64_t now)
     for (;;) {
         size_t out_len;
         uint64_t records = 0;
-        assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, 1200,
-                                             now, out, sizeof(out), &out_len, &records),
+        assert_int_equal(sdtls__flight_write(&e->f, e->ciphers, 2, SDTLS_VERSION_DTLS12, 1200, now,
+                                             out, sizeof(out), &out_len, &records),
                          0);
         if (out_len == 0) {
             return n;

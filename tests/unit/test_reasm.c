@@ -61,8 +61,8 @@ static int add(sdtls__reasm *ra, uint8_t type, uint32_t length, uint16_t seq, ui
 }
 
 /* The next message is complete and equals body[0..length). */
-static void expect_complete(const sdtls__reasm *ra, uint8_t type, uint16_t seq,
-                            const uint8_t *body, uint32_t length)
+static void expect_complete(const sdtls__reasm *ra, uint8_t type, uint16_t seq, const uint8_t *body,
+                            uint32_t length)
 {
     sdtls__hs_hdr h;
     const uint8_t *got;
@@ -92,7 +92,7 @@ static void test_hdr_roundtrip(void **state)
     uint8_t buf[SDTLS_HS_HDR_LEN + 5];
     sdtls__hs_hdr h = {SDTLS_HS_CERTIFICATE, 0x012345, 0xbeef, 0x012340, 5}, g;
     sdtls__hs_hdr_write(buf, &h);
-    static const uint8_t expect[] = {11, 0x01, 0x23, 0x45, 0xbe, 0xef,
+    static const uint8_t expect[] = {11,   0x01, 0x23, 0x45, 0xbe, 0xef,
                                      0x01, 0x23, 0x40, 0x00, 0x00, 0x05};
     assert_memory_equal(buf, expect, sizeof(expect));
     memcpy(buf + SDTLS_HS_HDR_LEN, "abcde", 5);
@@ -135,10 +135,19 @@ static void test_hdr_fragment_outside_message(void **state)
         uint32_t length, off, len;
         int ok;
     } cases[] = {
-        {100, 0, 20, 1},  {100, 80, 20, 1}, {100, 81, 20, 0},  {100, 100, 0, 1},
-        {100, 101, 0, 0}, {0, 0, 0, 1},     {0, 0, 1, 0},      {0, 1, 0, 0},
-        {10, 0, 11, 0},   {19, 0, 20, 0},   {0xffffff, 0xffffff, 0, 1},
-        {0xffffff, 0xfffff0, 20, 0},         {5, 0xffffff, 1, 0},
+        {100, 0, 20, 1},
+        {100, 80, 20, 1},
+        {100, 81, 20, 0},
+        {100, 100, 0, 1},
+        {100, 101, 0, 0},
+        {0, 0, 0, 1},
+        {0, 0, 1, 0},
+        {0, 1, 0, 0},
+        {10, 0, 11, 0},
+        {19, 0, 20, 0},
+        {0xffffff, 0xffffff, 0, 1},
+        {0xffffff, 0xfffff0, 20, 0},
+        {5, 0xffffff, 1, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sdtls__hs_hdr h = {2, cases[i].length, 0, cases[i].off, cases[i].len}, g;

@@ -43,8 +43,8 @@ static void test_window_size_is_valid(void **state)
 static void test_fresh_window_accepts_anything(void **state)
 {
     (void)state;
-    static const uint64_t seqs[] = {0, 1, 63, 64, 255, 256, 1u << 20, SDTLS_SEQ_MAX - 1,
-                                    SDTLS_SEQ_MAX};
+    static const uint64_t seqs[] = {
+        0, 1, 63, 64, 255, 256, 1u << 20, SDTLS_SEQ_MAX - 1, SDTLS_SEQ_MAX};
     for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
         sdtls__replay w;
         sdtls__replay_reset(&w);

@@ -138,6 +138,9 @@ int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t le
         sdtls__pkey_free(key);
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
+    /* Kept even if refused below, so the application can show what the peer presented. */
+    hs->out->has_peer_cert = 1;
+    memcpy(hs->out->peer_cert_sha256, fp, 32);
     int alert = 0;
     char why[160] = "";
     switch (hs->cfg->verify) {
@@ -266,6 +269,9 @@ int sdtls__hs12_on_record(sdtls__hs12 *hs, const uint8_t *pt, size_t len)
         if (!hs->reasm.seq_known && h.type != SDTLS_HS_CLIENT_HELLO) {
             continue; /* a server learns the message_seq from the ClientHello only */
         }
+        sdtls__log(hs->cfg, SDTLS_LOG_DEBUG, "fragment %s seq=%u offset=%u length=%u of %u",
+                   sdtls__hs_type_name(h.type), h.seq, (unsigned)h.frag_off,
+                   (unsigned)h.frag_len, (unsigned)h.length);
         int rc = sdtls__reasm_add(&hs->reasm, &h, frag);
         if (rc == SDTLS_REASM_OLD) {
             old = 1;

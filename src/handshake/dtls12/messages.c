@@ -41,8 +41,8 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
         return 0; /* no extensions block at all */
     }
     sdtls_rd all;
-    uint32_t seen_lo = 0; /* duplicate detection for the types we know (< 32) */
-    int seen_reneg = 0;
+    uint16_t seen[64]; /* RFC 5246 7.4.1.4: no more than one extension of each type */
+    size_t n_seen = 0;
     SDTLS_TRY(sdtls_rd_vec(r, 2, 0, 0xffff, &all));
     SDTLS_TRY(sdtls_rd_done(r));
     while (sdtls_rd_left(&all) > 0) {
@@ -50,13 +50,15 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
         sdtls_rd body;
         SDTLS_TRY(sdtls_rd_u16(&all, &type));
         SDTLS_TRY(sdtls_rd_vec(&all, 2, 0, 0xffff, &body));
-        if (type < 32) {
-            /* RFC 5246 7.4.1.4: no more than one extension of each type. */
-            if (seen_lo & (1u << type)) {
+        for (size_t i = 0; i < n_seen; i++) {
+            if (seen[i] == type) {
                 return SDTLS_ALERT(ILLEGAL_PARAMETER);
             }
-            seen_lo |= 1u << type;
         }
+        if (n_seen == SDTLS_ARRAY_LEN(seen)) {
+            return SDTLS_ALERT(DECODE_ERROR); /* more extension types than exist in use */
+        }
+        seen[n_seen++] = type;
         switch (type) {
         case EXT_SERVER_NAME:
             if (is_client_hello) {
@@ -148,10 +150,6 @@ int sdtls__exts_parse(sdtls_rd *r, int is_client_hello, sdtls__exts *e)
             break;
         case EXT_RENEGOTIATION_INFO: {
             sdtls_rd info;
-            if (seen_reneg) {
-                return SDTLS_ALERT(ILLEGAL_PARAMETER);
-            }
-            seen_reneg = 1;
             SDTLS_TRY(sdtls_rd_vec(&body, 1, 0, 0xff, &info));
             SDTLS_TRY(sdtls_rd_done(&body));
             e->has_reneg = 1;
