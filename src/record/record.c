@@ -88,6 +88,18 @@ int sdtls__rec_next_cid(sdtls_rd *dgram, size_t cid_len, sdtls__rec *rec)
     return 0;
 }
 
+/* The 13-byte DTLS 1.2 header for the next record of c; returns its 64-bit record number. */
+static uint64_t write_header(const sdtls__cipher *c, uint8_t *p, uint8_t type, uint16_t version,
+                             size_t body)
+{
+    p[0] = type;
+    sdtls_put_u16(p + 1, version);
+    sdtls_put_u16(p + 3, c->epoch);
+    sdtls_put_u48(p + 5, c->next_seq);
+    sdtls_put_u16(p + 11, (uint16_t)body);
+    return ((uint64_t)c->epoch << 48) | c->next_seq;
+}
+
 static void make_nonce(const sdtls__cipher *c, uint64_t rn, const uint8_t *explicit_nonce,
                        uint8_t nonce[12])
 {
@@ -195,13 +207,7 @@ static int seal_cbc(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
     if (p == NULL) {
         return SDTLS_ERR_BUF_SMALL;
     }
-    uint64_t seq = c->next_seq;
-    uint64_t rn = ((uint64_t)c->epoch << 48) | seq;
-    p[0] = type;
-    sdtls_put_u16(p + 1, version);
-    sdtls_put_u16(p + 3, c->epoch);
-    sdtls_put_u48(p + 5, seq);
-    sdtls_put_u16(p + 11, (uint16_t)body);
+    uint64_t rn = write_header(c, p, type, version, body);
     uint8_t *iv = p + SDTLS_REC_HDR_LEN, *ct = iv + 16;
     /* An unpredictable IV without a random source: the record number encrypted under the
      * record key (NIST SP 800-38A, appendix C). */
@@ -286,13 +292,7 @@ int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
     if (p == NULL) {
         return SDTLS_ERR_BUF_SMALL;
     }
-    uint64_t seq = c->next_seq;
-    uint64_t rn = ((uint64_t)c->epoch << 48) | seq;
-    p[0] = type;
-    sdtls_put_u16(p + 1, version);
-    sdtls_put_u16(p + 3, c->epoch);
-    sdtls_put_u48(p + 5, seq);
-    sdtls_put_u16(p + 11, (uint16_t)body);
+    uint64_t rn = write_header(c, p, type, version, body);
     uint8_t *out = p + SDTLS_REC_HDR_LEN;
     if (c->aead == NULL) {
         memmove(out, pt, len);

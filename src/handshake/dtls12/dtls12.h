@@ -224,6 +224,9 @@ SDTLS_MUST_CHECK int sdtls__hs12_psk_premaster(sdtls__hs12 *hs, const uint8_t *p
                                                size_t psk_len);
 SDTLS_MUST_CHECK int sdtls__hs12_finished(const sdtls__hs12 *hs, int from_client,
                                           uint8_t out[12]);
+/* Check the peer's Finished against the transcript before it (hs->tr_before). */
+SDTLS_MUST_CHECK int sdtls__hs12_check_finished(const sdtls__hs12 *hs, const uint8_t *body,
+                                                size_t len);
 
 /* Queue a message of ours: transcript + flight. */
 SDTLS_MUST_CHECK int sdtls__hs12_queue(sdtls__hs12 *hs, int type, uint16_t epoch,

@@ -123,6 +123,26 @@ int sdtls__hs12_finished(const sdtls__hs12 *hs, int from_client, uint8_t out[12]
     return 0;
 }
 
+int sdtls__hs12_check_finished(const sdtls__hs12 *hs, const uint8_t *body, size_t len)
+{
+    const sdtls__suite *s = hs->out->suite;
+    int from_client = hs->role == SDTLS_ROLE_SERVER;
+    uint8_t expect[12], h[SDTLS_HASH_MAX];
+    if (sdtls__hash(s->prf, hs->tr, hs->tr_before, h) != 0 ||
+        sdtls__tls12_prf(s->prf, hs->out->master, 48,
+                         from_client ? "client finished" : "server finished", h,
+                         sdtls__hash_len(s->prf), NULL, 0, expect, 12) != 0) {
+        return SDTLS_ALERT(INTERNAL_ERROR);
+    }
+    /* RFC 5246 7.4.9: a Finished that does not verify is decrypt_error. */
+    if (len != 12 || !sdtls__ct_equal(expect, body, 12)) {
+        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "%s Finished does not verify",
+                   from_client ? "client" : "server");
+        return SDTLS_ALERT(DECRYPT_ERROR);
+    }
+    return 0;
+}
+
 int sdtls__hs12_queue(sdtls__hs12 *hs, int type, uint16_t epoch, const uint8_t *body,
                       size_t len)
 {

@@ -505,17 +505,7 @@ static int on_ccs(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq
 static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
                        sdtls__hs_state *next)
 {
-    uint8_t expect[12], h[SDTLS_HASH_MAX];
-    const sdtls__suite *s = hs->out->suite;
-    if (sdtls__hash(s->prf, hs->tr, hs->tr_before, h) != 0 ||
-        sdtls__tls12_prf(s->prf, hs->out->master, 48, "client finished", h,
-                         sdtls__hash_len(s->prf), NULL, 0, expect, 12) != 0) {
-        return SDTLS_ALERT(INTERNAL_ERROR);
-    }
-    if (len != 12 || !sdtls__ct_equal(expect, body, 12)) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client Finished does not verify");
-        return SDTLS_ALERT(DECRYPT_ERROR);
-    }
+    SDTLS_TRY(sdtls__hs12_check_finished(hs, body, len));
     uint8_t fin[12];
     sdtls__flight_reset(&hs->flight);
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CCS, 0, NULL, 0));
