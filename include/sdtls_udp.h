@@ -32,6 +32,15 @@
  * reachability) never replace a session. While the existing session is still handshaking its
  * datagrams, ClientHellos included, go to it as usual.
  *
+ * Connection IDs (RFC 9146, sdtls_config_set_cid with a length of 1 or more): a server routes
+ * a datagram whose first record is a tls12_cid record to the session with that CID, whatever
+ * address it came from, and moves the session to that address (sdtls_udp_session_peer()
+ * changes; replies go there) once such a datagram held an authenticated record newer than any
+ * the session received before (RFC 9146 6). A replayed or delayed datagram from another
+ * address is given to the session, which drops or accepts its records as usual, but does not
+ * move it. So a client behind a NAT whose binding changes keeps its session. Counted in
+ * `cid_routed` and `cid_migrations`.
+ *
  * The application pulls events with sdtls_udp_next_event(), which waits in poll() for the
  * socket, an optional extra descriptor (e.g. stdin) and the earliest sdtls_conn_deadline()
  * of all sessions, feeds datagrams and timeouts to the engine and sends everything the
@@ -122,6 +131,9 @@ typedef struct sdtls_udp_stats {
     uint64_t half_open_full;     /* ACCEPT verdicts dropped: max_half_open handshakes running */
     uint64_t handshake_timeouts; /* sessions failed by the handshake deadline */
     uint64_t restarts;           /* sessions replaced by a client restart (RFC 6347 4.2.8) */
+    uint64_t cid_routed;         /* datagrams from another address than their session's, routed by
+                                    connection ID (RFC 9146) */
+    uint64_t cid_migrations;     /* sessions moved to a new peer address by such a datagram */
 } sdtls_udp_stats;
 
 /* ------------------------------------------------------------------------------------------

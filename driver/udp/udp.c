@@ -29,6 +29,18 @@
  *    copy goes through the normal unknown-peer path once reap() has freed the old session.
  *    No datagram is read meanwhile: the old session's terminal event keeps pull_event() busy
  *    until it is delivered, so there is at most one pending restart.
+ *  - Connection IDs (RFC 9146): a datagram whose first record is tls12_cid goes to the session
+ *    whose CID it carries, whatever its source address; the address table is only the
+ *    fallback (records without a CID, and the CID-carrying Finished, which arrives before
+ *    sdtls_conn_cid() knows the CID). The session moves to the datagram's address only when
+ *    the engine says the datagram held an authenticated record newer than any before
+ *    (sdtls_conn_rx_was_newest, RFC 9146 6), so a replayed or delayed copy sent from
+ *    elsewhere cannot redirect the session's traffic, nor keep it alive. Sessions are found
+ *    by a scan comparing each established session's CID (sessions with an empty CID cannot
+ *    be found this way); the address-matched session is tried first, so a peer that did not
+ *    move costs one comparison. If the new address was another session's, that session loses
+ *    its address key (only its CID still reaches it): one address cannot lead to two
+ *    sessions.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -60,6 +72,10 @@
 #define EINTR_RETRIES 3
 /* ClientHello.random (RFC 5246 7.4.1.2). */
 #define CH_RANDOM_LEN 32
+/* RFC 9146 4: the tls12_cid record content type. */
+#define CT_TLS12_CID 25
+/* Longest connection ID (RFC 9146 3: cid<0..2^8-1>; sdtls_config_set_cid allows 20). */
+#define CID_CAP 255
 
 struct sdtls_udp_session {
     sdtls_udp *u;
@@ -551,6 +567,71 @@ static void server_restart(sdtls_udp *u, sdtls_udp_session *s, const uint8_t *dg
     fail(s, SDTLS_UDP_ERR_RESTARTED);
 }
 
+/* 1 if the datagram's first record is a tls12_cid record carrying session s's CID. */
+static int cid_matches(const sdtls_udp_session *s, const uint8_t *dgram, size_t len)
+{
+    uint8_t cid[CID_CAP];
+    size_t cid_len = 0;
+    const uint8_t *in = NULL;
+
+    if (!is_live(s) || sdtls_conn_cid(s->conn, cid, sizeof(cid), &cid_len) != 0 || cid_len == 0) {
+        return 0;
+    }
+    return sdtls_datagram_cid(dgram, len, cid_len, &in) == 1 && memcmp(in, cid, cid_len) == 0;
+}
+
+/* The live session whose CID starts the datagram (a tls12_cid record), or NULL. `hint` (the
+ * session of the source address, may be NULL) is tried first. */
+static sdtls_udp_session *lookup_cid(sdtls_udp *u, sdtls_udp_session *hint, const uint8_t *dgram,
+                                     size_t len)
+{
+    size_t i;
+
+    if (len == 0 || dgram[0] != CT_TLS12_CID) {
+        return NULL;
+    }
+    if (hint != NULL && cid_matches(hint, dgram, len)) {
+        return hint;
+    }
+    for (i = 0; i < u->max_sessions; i++) {
+        sdtls_udp_session *s = &u->sessions[i];
+
+        if (s != hint && s->in_use && cid_matches(s, dgram, len)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* A CID datagram for session s from another address than its own. `holder` is the session
+ * that has the new address (NULL if none). */
+static void cid_moved(sdtls_udp *u, sdtls_udp_session *s, sdtls_udp_session *holder,
+                      const uint8_t *dgram, size_t len, const sdtls_udp_addr *from,
+                      const uint8_t *key, size_t key_len, uint64_t now)
+{
+    uint64_t idle_base = s->last_rx_ms;
+
+    u->stats.cid_routed++;
+    feed(s, dgram, len, now);
+    /* RFC 9146 6: the peer address may change only for a datagram that passed the record
+     * layer's cryptographic checks and is newer (epoch and sequence number) than the newest
+     * received. Its third condition, a way to make sure the new address can receive, is left
+     * to the application: DTLS 1.2 has none built in (RFC 9853's return routability check is
+     * not implemented). */
+    if (!is_live(s) || !sdtls_conn_rx_was_newest(s->conn)) {
+        s->last_rx_ms = idle_base; /* a replayed copy does not keep the session alive */
+        return;
+    }
+    if (holder != NULL) {
+        /* Its peer's NAT binding went to s's peer: the address leads to s from now on. */
+        holder->key_len = 0;
+    }
+    s->peer = *from;
+    memcpy(s->key, key, key_len);
+    s->key_len = key_len;
+    u->stats.cid_migrations++;
+}
+
 static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const sdtls_udp_addr *from,
                          uint64_t now)
 {
@@ -567,6 +648,15 @@ static void server_dgram(sdtls_udp *u, const uint8_t *dgram, size_t len, const s
         return;
     }
     s = lookup(u, key, key_len);
+    if (len > 0 && dgram[0] == CT_TLS12_CID) {
+        sdtls_udp_session *by_cid = lookup_cid(u, s, dgram, len);
+
+        if (by_cid != NULL && by_cid != s) {
+            cid_moved(u, by_cid, s, dgram, len, from, key, key_len, now);
+            return;
+        }
+        /* No session has this CID (yet): e.g. the Finished of a handshake in progress. */
+    }
     if (s != NULL) {
         if (!is_live(s)) {
             u->stats.ignored++;

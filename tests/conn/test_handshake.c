@@ -83,7 +83,18 @@ static void exchange_data(pair *p)
 static void run_suite(sdtls_key_type key, const char *suite, const char *group)
 {
     pair p;
-    pair_setup(&p, key, suite, group);
+    /* RFC 8422 5.1: the client's groups must also name its ECDSA certificate's curve; the
+     * group asked for comes first, so it is the one negotiated. */
+    char groups[64];
+    const char *curve = key == SDTLS_KEY_EC_P256 ? "secp256r1"
+                        : key == SDTLS_KEY_EC_P384 ? "secp384r1"
+                                                   : NULL;
+    if (group != NULL && curve != NULL && strcmp(group, curve) != 0) {
+        snprintf(groups, sizeof(groups), "%s:%s", group, curve);
+    } else {
+        snprintf(groups, sizeof(groups), "%s", group != NULL ? group : "x25519");
+    }
+    pair_setup(&p, key, suite, groups);
     pair_connect(&p, 1);
     assert_int_equal(link_run_handshake(&p.l, 10000), 0);
     assert_string_equal(sdtls_conn_cipher_name(p.c), suite);
@@ -169,6 +180,18 @@ static void test_wrong_fingerprint(void **state)
     assert_int_equal(p.l.err[0], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_BAD_CERTIFICATE));
     assert_int_equal(p.l.err[1], SDTLS_ERR_PEER_ALERT(SDTLS_ALERT_BAD_CERTIFICATE));
     assert_int_equal(p.l.rx_len[1], 0);
+    pair_teardown(&p);
+}
+
+static void test_ecdsa_curve_not_offered(void **state)
+{
+    /* A client whose groups leave out P-256 cannot take a P-256 certificate (RFC 8422 5.1):
+     * the server must not choose an ECDSA suite then. */
+    pair p;
+    pair_setup(&p, SDTLS_KEY_EC_P256, NULL, "x25519");
+    pair_connect(&p, 22);
+    assert_int_not_equal(link_run_handshake(&p.l, 10000), 0);
+    assert_int_equal(p.l.err[1], SDTLS_ERR_LOCAL_ALERT(SDTLS_ALERT_HANDSHAKE_FAILURE));
     pair_teardown(&p);
 }
 
@@ -582,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_client_cert_required_missing),
         cmocka_unit_test(test_wrong_fingerprint),
         cmocka_unit_test(test_no_shared_suite),
+        cmocka_unit_test(test_ecdsa_curve_not_offered),
         cmocka_unit_test(test_small_mtu_fragments),
         cmocka_unit_test(test_close_notify),
         cmocka_unit_test(test_srtp),

@@ -8,7 +8,10 @@
  *    HelloVerifyRequest each, never larger than the request;
  *  - client restart (RFC 6347 4.2.8): a new client connection from the address of an
  *    established session replaces it after the cookie exchange; delayed duplicates of
- *    accepted ClientHellos do not; with cookies off nothing replaces a session.
+ *    accepted ClientHellos do not; with cookies off nothing replaces a session;
+ *  - connection IDs (RFC 9146): a record with the session's CID from a second socket (a NAT
+ *    rebinding) reaches the session and moves it there; a replayed record from a third
+ *    socket reaches it too but moves nothing.
  *
  * Every wait is bounded (short poll() slices, wall-clock limits); the whole file runs in well
  * under five seconds.
@@ -745,6 +748,128 @@ static void test_no_restart_without_cookie(void **state)
     sdtls_config_free(ccfg);
 }
 
+/* Local port of a socket, to compare with the session's peer address. */
+static unsigned local_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+static unsigned session_port(const sdtls_udp_session *s)
+{
+    const sdtls_udp_addr *a = sdtls_udp_session_peer(s);
+
+    assert_int_equal(a->ss.ss_family, AF_INET);
+    return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+/* One application record from the peer's connection, sent from its current socket. */
+static void peer_write(peer *p, const char *text, uint8_t *rec, size_t cap, size_t *rec_len)
+{
+    assert_int_equal(sdtls_conn_write(p->c, (const uint8_t *)text, strlen(text), rec, cap, rec_len),
+                     0);
+    p->n_data = 0;
+    peer_xmit(p, rec, *rec_len);
+}
+
+/* RFC 9146 6: the server routes by CID and adopts a new address only for an authenticated
+ * record newer than any before. */
+static void test_cid_rebinding(void **state)
+{
+    server sv;
+    sdtls_config *ccfg = make_config(0, 1);
+    peer p;
+    peer *pp = &p;
+    sdtls_udp_session *sess;
+    sdtls_udp_stats st;
+    uint8_t old_rec[DGRAM_CAP], rec[DGRAM_CAP], cid[32];
+    size_t old_len = 0, n = 0, cid_len = 0;
+    const uint8_t *in = NULL;
+    int fd_a, fd_b, fd_c;
+
+    (void)state;
+    memset(&sv, 0, sizeof(sv));
+    sv.cfg = make_config(1, 1);
+    assert_int_equal(sdtls_config_set_cid(sv.cfg, 4), 0);
+    assert_int_equal(sdtls_udp_server_new(&sv.u, sv.cfg, "127.0.0.1:0", 4), 0);
+    assert_int_equal(sdtls_udp_local_addr(sv.u, &sv.addr), 0);
+    sv.is_echo = 1;
+    /* The client wants no CID of its own but writes the server's (RFC 9146 3). */
+    assert_int_equal(sdtls_config_set_cid(ccfg, 0), 0);
+
+    /* Handshake and one echo from socket A. */
+    peer_start(&p, ccfg, &sv.addr, -1);
+    fd_a = p.fd;
+    assert_true(run_until(&sv, &pp, 1, peer_is_done, &p));
+    settle(&sv, &p);
+    sess = sv.last_accepted;
+    assert_non_null(sess);
+    assert_int_equal(sdtls_conn_cid(sdtls_udp_session_conn(sess), cid, sizeof(cid), &cid_len), 0);
+    assert_int_equal(cid_len, 4);
+    assert_int_equal(session_port(sess), local_port(fd_a));
+    peer_write(&p, "one", old_rec, sizeof(old_rec), &old_len);
+    assert_int_equal(sdtls_datagram_cid(old_rec, old_len, cid_len, &in), 1);
+    assert_memory_equal(in, cid, cid_len);
+    assert_true(run_until(&sv, &pp, 1, got_data, &p));
+    assert_memory_equal(p.data, "one", 3);
+
+    /* The NAT binding changes: the same connection now sends from socket B. The record is
+     * routed by its CID, and the echo goes to B. */
+    fd_b = open_socket(&sv.addr);
+    p.fd = fd_b;
+    peer_write(&p, "two", rec, sizeof(rec), &n);
+    assert_true(run_until(&sv, &pp, 1, got_data, &p));
+    assert_memory_equal(p.data, "two", 3);
+    assert_memory_equal(sv.data, "two", 3);
+    assert_int_equal(session_port(sess), local_port(fd_b));
+    stats(&sv, &st);
+    assert_int_equal(st.cid_routed, 1);
+    assert_int_equal(st.cid_migrations, 1);
+    assert_int_equal(st.accepted, 1);
+    assert_int_equal(sdtls_udp_session_count(sv.u), 1);
+
+    /* An attacker replays the old "one" record from socket C: it is not newer than what the
+     * session has seen, so the session stays at B and nothing is echoed. */
+    fd_c = open_socket(&sv.addr);
+    assert_int_equal(send(fd_c, old_rec, old_len, 0), (ssize_t)old_len);
+    /* The same record with a sequence number above any seen (RFC 6347 4.1: bytes 5..10 of
+     * the header): newer, but it fails authentication (the sequence number is in the AEAD's
+     * additional data), so it moves nothing either. */
+    old_rec[10] = (uint8_t)(old_rec[10] + 100);
+    assert_int_equal(send(fd_c, old_rec, old_len, 0), (ssize_t)old_len);
+    settle(&sv, &p);
+    stats(&sv, &st);
+    assert_int_equal(st.cid_routed, 3);
+    assert_int_equal(st.cid_migrations, 1);
+    assert_int_equal(sv.n_data, 2);
+    assert_int_equal(session_port(sess), local_port(fd_b));
+    {
+        uint8_t buf[DGRAM_CAP];
+
+        assert_true(recv(fd_c, buf, sizeof(buf), 0) < 0); /* nothing was sent to C */
+    }
+
+    /* Data keeps flowing at B; socket A hears nothing more. */
+    peer_write(&p, "three", rec, sizeof(rec), &n);
+    assert_true(run_until(&sv, &pp, 1, got_data, &p));
+    assert_memory_equal(p.data, "three", 5);
+    assert_int_equal(session_port(sess), local_port(fd_b));
+    {
+        uint8_t buf[DGRAM_CAP];
+
+        assert_true(recv(fd_a, buf, sizeof(buf), 0) < 0);
+    }
+
+    (void)close(fd_a);
+    (void)close(fd_c);
+    peer_free(&p, 1);
+    server_stop(&sv);
+    sdtls_config_free(ccfg);
+}
+
 /* A zero timeout still takes what the socket holds (one poll() without waiting). */
 static void test_zero_timeout_reads(void **state)
 {
@@ -803,6 +928,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cookieless_flood),
         cmocka_unit_test(test_client_restart),
         cmocka_unit_test(test_no_restart_without_cookie),
+        cmocka_unit_test(test_cid_rebinding),
     };
 
     if (argc > 1) {

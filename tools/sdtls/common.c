@@ -855,7 +855,8 @@ int cli_print_handshake(const sdtls_udp_session *s, const cli_opts *o)
         snprintf(fp, sizeof(fp), "none");
     }
     fprintf(stderr, "handshake: %s %s group=%s peer=%s rtx=%lu ms=%llu\n",
-            sdtls_conn_version_name(c), sdtls_conn_cipher_name(c), sdtls_conn_group_name(c), fp,
+            sdtls_conn_version_name(c), sdtls_conn_cipher_name(c),
+            sdtls_conn_group_name(c)[0] != '\0' ? sdtls_conn_group_name(c) : "none", fp,
             (unsigned long)sdtls_conn_handshake_rtx(c),
             (unsigned long long)sdtls_udp_session_handshake_ms(s));
     fflush(stderr);
@@ -923,12 +924,14 @@ void cli_print_stats(const sdtls_stats *st, const sdtls_udp_stats *ds)
         fprintf(stderr,
                 "driver: dgrams_rx=%llu dgrams_tx=%llu screened=%llu hvr_sent=%llu "
                 "accepted=%llu ignored=%llu table_full=%llu half_open_full=%llu "
-                "handshake_timeouts=%llu restarts=%llu tx_errors=%llu closed=%llu failed=%llu\n",
+                "handshake_timeouts=%llu restarts=%llu cid_routed=%llu cid_migrations=%llu "
+                "tx_errors=%llu closed=%llu failed=%llu\n",
                 (unsigned long long)ds->dgrams_rx, (unsigned long long)ds->dgrams_tx,
                 (unsigned long long)ds->screened, (unsigned long long)ds->hvr_sent,
                 (unsigned long long)ds->accepted, (unsigned long long)ds->ignored,
                 (unsigned long long)ds->table_full, (unsigned long long)ds->half_open_full,
                 (unsigned long long)ds->handshake_timeouts, (unsigned long long)ds->restarts,
+                (unsigned long long)ds->cid_routed, (unsigned long long)ds->cid_migrations,
                 (unsigned long long)ds->tx_errors, (unsigned long long)ds->closed,
                 (unsigned long long)ds->failed);
     }

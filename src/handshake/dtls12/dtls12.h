@@ -126,6 +126,7 @@ typedef struct sdtls__hs12 {
     int hvr_count;
     int peer_point_formats;
     int peer_etm;
+    int peer_reneg; /* client signalled RFC 5746 support */
     int rpk_ours, rpk_peer; /* RFC 7250 raw public keys in our / the peer's Certificate */
     const uint8_t *peer_addr; /* server: binds cookies */
     size_t peer_addr_len;

@@ -45,6 +45,28 @@ static void list_suites(sdtls_rd suites, char *out, size_t cap)
     }
 }
 
+static int offers_suite(sdtls_rd suites, uint16_t id)
+{
+    uint16_t s;
+    while (sdtls_rd_u16(&suites, &s) == 0) {
+        if (s == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* RFC 8422 5.1: in TLS 1.2 a client's supported_groups also names the curves it accepts in
+ * an ECDSA certificate. No extension at all means any. */
+static int cert_curve_ok(const sdtls__hs12 *hs, const sdtls__client_hello *ch)
+{
+    sdtls_pkey_type t = sdtls__pkey_type(hs->cfg->cert.key);
+    uint16_t need = t == SDTLS_PKEY_EC_P256 ? SDTLS_GROUP_SECP256R1
+                    : t == SDTLS_PKEY_EC_P384 ? SDTLS_GROUP_SECP384R1
+                                              : 0;
+    return need == 0 || !ch->ext.has_groups || offers_suite(ch->ext.groups, need);
+}
+
 static int choose_group(const sdtls__hs12 *hs, const sdtls__client_hello *ch, uint16_t *out)
 {
     for (size_t i = 0; i < hs->cfg->n_groups; i++) {
@@ -152,9 +174,12 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
     SDTLS_TRY(sdtls_wr_u16(w, hs->out->suite->id));
     SDTLS_TRY(sdtls_wr_u8(w, 0));
     SDTLS_TRY(sdtls_wr_vec_open(w, 2, &ext));
-    SDTLS_TRY(sdtls_wr_u16(w, 0xff01)); /* renegotiation_info (RFC 5746 3.6) */
-    SDTLS_TRY(sdtls_wr_u16(w, 1));
-    SDTLS_TRY(sdtls_wr_u8(w, 0));
+    if (hs->peer_reneg) {
+        /* RFC 5746 3.6: only to a client that signalled it (extension or SCSV). */
+        SDTLS_TRY(sdtls_wr_u16(w, 0xff01));
+        SDTLS_TRY(sdtls_wr_u16(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 0));
+    }
     if (hs->out->suite->cbc) {
         SDTLS_TRY(sdtls_wr_u16(w, 22)); /* encrypt_then_mac: only with a CBC suite */
         SDTLS_TRY(sdtls_wr_u16(w, 0));
@@ -312,7 +337,9 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         if (s == NULL || !sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) ||
             (s->cbc && !ch.ext.etm) ||
             (SDTLS_KX_HAS_ECDHE(s->kx) && !have_group) ||
-            (SDTLS_KX_HAS_CERT(s->kx) && (!have_sig || !suite_fits_key(s, hs->cfg->cert.key)))) {
+            (SDTLS_KX_HAS_CERT(s->kx) && (!have_sig || !suite_fits_key(s, hs->cfg->cert.key) ||
+                                          (s->kx == SDTLS_KX_ECDHE_ECDSA &&
+                                           !cert_curve_ok(hs, &ch))))) {
             continue;
         }
         sdtls_rd r = ch.suites;
@@ -350,6 +377,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
+    hs->peer_reneg = ch.ext.has_reneg || offers_suite(ch.suites, 0x00FF);
     hs->out->peer_hb_mode = hs->cfg->heartbeat != 0 ? ch.ext.heartbeat_mode : 0;
     /* RFC 7250 4.2: a raw key when the client takes one and we are set up for it. */
     hs->rpk_ours = hs->rpk_peer = 0;
