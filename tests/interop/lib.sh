@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the interop tests. Sourced by tests/interop/test_*.sh, never run alone.
 #
 # A test script looks like this:
@@ -24,10 +25,11 @@
 export LC_ALL=C
 set -uo pipefail
 
+# shellcheck disable=SC2034 # for the test scripts (e.g. to find the source tree)
 IT_SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IT_NAME=$(basename "$0" .sh)
-IT_TIMEOUT=${IT_TIMEOUT:-20} # upper bound on the life of any peer process (seconds)
-IT_WAIT=${IT_WAIT:-10}       # upper bound on any single wait (seconds)
+IT_TIMEOUT=${IT_TIMEOUT:-40} # upper bound on the life of any peer process (seconds)
+IT_WAIT=${IT_WAIT:-20}       # upper bound on any single wait (seconds; ASan, loaded hosts)
 
 if [[ $# -lt 1 || -z $1 ]]; then
     echo "usage: $0 PATH/TO/sdtls" >&2
@@ -123,8 +125,8 @@ udp_bound() {
 
 # pick_port: print a UDP port that is free right now (for peers that cannot bind port 0).
 pick_port() {
-    local p i
-    for i in $(seq 1 100); do
+    local p _
+    for _ in $(seq 1 100); do
         p=$((20000 + (SRANDOM % 40000)))
         if ! udp_bound "$p"; then
             echo "$p"
@@ -156,7 +158,7 @@ bg() {
     BG_PIDS+=("$BG_PID")
 }
 
-# feeder INPUT RELEASE: write INPUT, then keep the pipe open until RELEASE exists (bounded by
+# feeder INPUT RELEASE: write INPUT, then keep stdin open until RELEASE exists (bounded by
 # IT_TIMEOUT, and cut short when the case ends).
 feeder() {
     cat "$1"
@@ -167,14 +169,19 @@ release_or_stop() {
     [[ -e $1 || -e .stop ]]
 }
 
-# bg_fed NAME INPUT RELEASE CMD...: like bg, with stdin fed from INPUT and held open until
-# the file RELEASE is created (touch it to send end-of-input).
+# bg_fed NAME INPUT RELEASE CMD...: like bg, with stdin fed from INPUT through the FIFO
+# NAME.stdin and held open until the file RELEASE is created (touch it to send end-of-input).
+# The feeder is a separate background job, so BG_PID is CMD alone and `wait` on it returns as
+# soon as CMD ends, whatever the feeder is doing.
 bg_fed() {
     local name=$1 input=$2 release=$3
     shift 3
-    feeder "$input" "$release" | timeout -k 2 "$IT_TIMEOUT" "$@" >"$name.out" 2>"$name.err" &
+    rm -f "$name.stdin"
+    mkfifo "$name.stdin" || fail "mkfifo $name.stdin"
+    timeout -k 2 "$IT_TIMEOUT" "$@" <"$name.stdin" >"$name.out" 2>"$name.err" &
     BG_PID=$!
-    BG_PIDS+=("$BG_PID")
+    feeder "$input" "$release" >"$name.stdin" &
+    BG_PIDS+=("$BG_PID" "$!")
 }
 
 # wait_exit PID [SECS]: wait for the process to end (bounded) and set EXIT_RC to its status.
@@ -261,8 +268,11 @@ expect_fail_exit() {
 
 # wait_bytes FILE REF WHAT: wait until FILE holds at least as many bytes as REF.
 wait_bytes() {
-    wait_until "$IT_WAIT" size_ge "$1" "$2" ||
-        fail "$3: expected $(stat -c %s "$2") bytes in $1 within ${IT_WAIT}s, got $(stat -c %s "$1" 2>/dev/null || echo 0)"
+    local got
+    if ! wait_until "$IT_WAIT" size_ge "$1" "$2"; then
+        got=$(stat -c %s "$1" 2>/dev/null || echo 0)
+        fail "$3: expected $(stat -c %s "$2") bytes in $1 within ${IT_WAIT}s, got $got"
+    fi
     return 0
 }
 
@@ -285,7 +295,8 @@ same_bytes() {
 expect_handshake() {
     local file=$1 suite=$2 group=$3 peer=$4 line re
     line=$(grep -m1 '^handshake: ' "$file") || fail "no 'handshake:' line in $file"
-    re='^handshake: DTLSv1\.2 TLS_[A-Z0-9_]+ group=[a-z0-9]+ peer=(none|sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}) rtx=[0-9]+ ms=[0-9]+$'
+    re='^handshake: DTLSv1\.2 TLS_[A-Z0-9_]+ group=[a-z0-9]+ '
+    re+='peer=(none|sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}) rtx=[0-9]+ ms=[0-9]+$'
     [[ $line =~ $re ]] || fail "malformed handshake line: '$line'"
     [[ $line == "handshake: DTLSv1.2 $suite group=$group "* ]] ||
         fail "expected suite $suite group $group, got: '$line'"
@@ -392,6 +403,14 @@ run_case() {
         "$@"
     ) >"$dir/case.log" 2>&1
     rc=$?
+    # A sanitizer report from the sdtls binary fails the case even when the exit status was
+    # the expected one (negative cases expect a failure status, which a crash also gives).
+    if grep -lE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: ' \
+        "$dir"/*.err >/dev/null 2>&1; then
+        echo "error: sanitizer report in $(grep -lE 'Sanitizer|runtime error: ' "$dir"/*.err |
+            xargs -n1 basename | tr '\n' ' ')" >>"$dir/case.log"
+        rc=1
+    fi
     ms=$(($(now_ms) - t0))
     if [[ $rc -eq 0 ]]; then
         IT_PASSED=$((IT_PASSED + 1))
@@ -413,7 +432,8 @@ run_case() {
 
 finish() {
     local total_ms=$(($(now_ms) - IT_START_MS))
-    echo "$IT_NAME: $IT_PASSED passed, $IT_FAILED failed ($((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s)"
+    printf '%s: %d passed, %d failed (%d.%03d s)\n' "$IT_NAME" "$IT_PASSED" "$IT_FAILED" \
+        $((total_ms / 1000)) $((total_ms % 1000))
     if [[ $IT_FAILED -gt 0 ]]; then
         printf '  failed: %s\n' "${IT_FAILED_NAMES[@]}"
         exit 1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # case functions are called through run_case
 # Interop: `openssl s_client -dtls1_2` (client) against `sdtls server` (server).
 # The sdtls server echoes (--echo --once); s_client sends lines from stdin and prints what
 # comes back; the echoed bytes must equal the sent bytes exactly.

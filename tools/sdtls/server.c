@@ -54,12 +54,18 @@ static void on_data(server *sv, const sdtls_udp_event *ev)
     if (ev->len > sizeof(sv->echo)) {
         return;
     }
-    /* The event data is a view into the connection; copy it before calling the connection. */
+    /* The event data is a view into the connection; copy it before calling the connection.
+     * A record larger than what fits our MTU goes back in several. */
     memcpy(sv->echo, ev->data, ev->len);
-    rc = sdtls_udp_session_write(ev->session, sv->echo, ev->len);
-    if (rc != 0) {
-        fprintf(stderr, "warning: echo to %s: %s\n", peer_text(ev->session, addr, sizeof(addr)),
-                sdtls_udp_strerror(rc));
+    size_t max = sdtls_conn_max_data(sdtls_udp_session_conn(ev->session));
+    for (size_t off = 0; off < ev->len && max > 0; off += max) {
+        size_t n = ev->len - off < max ? ev->len - off : max;
+        rc = sdtls_udp_session_write(ev->session, sv->echo + off, n);
+        if (rc != 0) {
+            fprintf(stderr, "warning: echo to %s: %s\n",
+                    peer_text(ev->session, addr, sizeof(addr)), sdtls_udp_strerror(rc));
+            return;
+        }
     }
 }
 
