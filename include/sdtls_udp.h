@@ -134,6 +134,11 @@ typedef struct sdtls_udp_stats {
     uint64_t cid_routed;         /* datagrams from another address than their session's, routed by
                                     connection ID (RFC 9146) */
     uint64_t cid_migrations;     /* sessions moved to a new peer address by such a datagram */
+    uint64_t handshakes_done;    /* sessions whose handshake completed */
+    /* Sessions that failed with an alert, by alert description: sent[a] we sent alert a,
+     * received[a] the peer sent it. */
+    uint64_t failed_alert_sent[256];
+    uint64_t failed_alert_received[256];
 } sdtls_udp_stats;
 
 /* ------------------------------------------------------------------------------------------

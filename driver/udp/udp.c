@@ -896,6 +896,14 @@ static void terminal(sdtls_udp_session *s, sdtls_udp_event *ev)
         ev->type = SDTLS_UDP_EV_FAILED;
         ev->err = s->err;
         s->u->stats.failed++;
+        int alert = sdtls_err_alert(s->err);
+        if (alert >= 0 && alert < 256) {
+            if (s->err <= -0x200) {
+                s->u->stats.failed_alert_received[alert]++;
+            } else {
+                s->u->stats.failed_alert_sent[alert]++;
+            }
+        }
     } else {
         ev->type = SDTLS_UDP_EV_CLOSED;
         s->u->stats.closed++;
@@ -928,6 +936,7 @@ static int pull_session(sdtls_udp_session *s, uint64_t now, sdtls_udp_event *ev)
         case SDTLS_EV_HANDSHAKE_DONE:
             s->is_done = 1;
             s->done_ms = now;
+            s->u->stats.handshakes_done++;
             ev->type = SDTLS_UDP_EV_HANDSHAKE_DONE;
             return 1;
         case SDTLS_EV_DATA:

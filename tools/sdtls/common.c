@@ -934,6 +934,22 @@ void cli_print_stats(const sdtls_stats *st, const sdtls_udp_stats *ds)
                 (unsigned long long)ds->cid_routed, (unsigned long long)ds->cid_migrations,
                 (unsigned long long)ds->tx_errors, (unsigned long long)ds->closed,
                 (unsigned long long)ds->failed);
+        fprintf(stderr, "handshakes: started=%llu completed=%llu failed=%llu",
+                (unsigned long long)ds->accepted, (unsigned long long)ds->handshakes_done,
+                (unsigned long long)(ds->accepted >= ds->handshakes_done
+                                         ? ds->accepted - ds->handshakes_done
+                                         : 0));
+        for (int a = 0; a < 256; a++) {
+            if (ds->failed_alert_sent[a] != 0) {
+                fprintf(stderr, " sent_%s=%llu", sdtls_alert_name(a),
+                        (unsigned long long)ds->failed_alert_sent[a]);
+            }
+            if (ds->failed_alert_received[a] != 0) {
+                fprintf(stderr, " received_%s=%llu", sdtls_alert_name(a),
+                        (unsigned long long)ds->failed_alert_received[a]);
+            }
+        }
+        fputs("\n", stderr);
     }
     fflush(stderr);
 }

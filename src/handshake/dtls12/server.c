@@ -352,12 +352,22 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         }
     }
     if (chosen == NULL) {
-        char theirs[512];
+        char theirs[400], ours[200];
+        uint8_t our_ids[2 * SDTLS_MAX_SUITES];
+        size_t n_ours = 0;
+        for (size_t i = 0; i < hs->cfg->n_suites; i++) {
+            const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
+            if (s != NULL && sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) &&
+                (!SDTLS_KX_HAS_CERT(s->kx) || suite_fits_key(s, hs->cfg->cert.key))) {
+                sdtls_put_u16(our_ids + 2 * n_ours++, s->id);
+            }
+        }
         list_suites(ch.suites, theirs, sizeof(theirs));
+        list_suites(sdtls_rd_init(our_ids, 2 * n_ours), ours, sizeof(ours));
         sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
-                   "no shared cipher suite%s%s: the peer offered %s",
+                   "no shared cipher suite%s%s: we offered %s; the peer offered %s",
                    have_group ? "" : " (no shared group)",
-                   have_sig ? "" : " (no signature scheme for our key)", theirs);
+                   have_sig ? "" : " (no signature scheme for our key)", ours, theirs);
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
     SDTLS_TRY(choose_alpn(hs, &ch));
