@@ -934,10 +934,12 @@ void cli_print_stats(const sdtls_stats *st, const sdtls_udp_stats *ds)
                 (unsigned long long)ds->cid_routed, (unsigned long long)ds->cid_migrations,
                 (unsigned long long)ds->tx_errors, (unsigned long long)ds->closed,
                 (unsigned long long)ds->failed);
+        /* A client endpoint accepts nothing: its one session started the handshake. */
+        uint64_t started = ds->accepted > 0 ? ds->accepted : ds->handshakes_done + ds->failed;
         fprintf(stderr, "handshakes: started=%llu completed=%llu failed=%llu",
-                (unsigned long long)ds->accepted, (unsigned long long)ds->handshakes_done,
-                (unsigned long long)(ds->accepted >= ds->handshakes_done
-                                         ? ds->accepted - ds->handshakes_done
+                (unsigned long long)started, (unsigned long long)ds->handshakes_done,
+                (unsigned long long)(started >= ds->handshakes_done
+                                         ? started - ds->handshakes_done
                                          : 0));
         for (int a = 0; a < 256; a++) {
             if (ds->failed_alert_sent[a] != 0) {
