@@ -421,8 +421,7 @@ int sdtls_config_set_client_auth(sdtls_config *cfg, int request, int require)
     return 0;
 }
 
-/* Walk a ':' or ',' separated list, calling fn for each item. */
-static int each_item(const char *list, int (*fn)(void *ctx, const char *item, size_t len),
+int sdtls__each_item(const char *list, int (*fn)(void *ctx, const char *item, size_t len),
                      void *ctx)
 {
     const char *p = list;
@@ -477,7 +476,7 @@ int sdtls_config_set_ciphers(sdtls_config *cfg, const char *list)
     if (cfg == NULL || list == NULL) {
         return SDTLS_ERR_ARG;
     }
-    SDTLS_TRY(each_item(list, add_suite, &l));
+    SDTLS_TRY(sdtls__each_item(list, add_suite, &l));
     if (l.n == 0) {
         return SDTLS_ERR_ARG;
     }
@@ -494,7 +493,7 @@ int sdtls_config_set_groups(sdtls_config *cfg, const char *list)
     if (cfg == NULL || list == NULL) {
         return SDTLS_ERR_ARG;
     }
-    SDTLS_TRY(each_item(list, add_group, &l));
+    SDTLS_TRY(sdtls__each_item(list, add_group, &l));
     if (l.n == 0) {
         return SDTLS_ERR_ARG;
     }

@@ -80,6 +80,11 @@ struct sdtls_config {
     size_t rx_bytes; /* receive buffer: the largest datagram we accept */
 };
 
+/* Walk a ':' or ',' separated list (spaces after separators ignored), calling fn for each
+ * non-empty item; stops at the first non-zero return. */
+SDTLS_MUST_CHECK int sdtls__each_item(const char *list,
+                                      int (*fn)(void *ctx, const char *item, size_t len),
+                                      void *ctx);
 void *sdtls__alloc(const sdtls_config *cfg, size_t size);
 void sdtls__free(const sdtls_config *cfg, void *p, size_t size);
 void sdtls__log(const sdtls_config *cfg, sdtls_log_level level, const char *fmt, ...)

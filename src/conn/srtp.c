@@ -3,33 +3,34 @@
 
 #include <stdio.h>
 
+typedef struct {
+    uint16_t ids[8];
+    size_t n;
+} profile_list;
+
+static int add_profile(void *ctx, const char *item, size_t len)
+{
+    profile_list *l = ctx;
+    const sdtls__srtp_profile *prof = sdtls__srtp_by_name(item, len);
+    if (prof == NULL) {
+        return SDTLS_ERR_UNSUPPORTED;
+    }
+    if (l->n == SDTLS_ARRAY_LEN(l->ids)) {
+        return SDTLS_ERR_ARG;
+    }
+    l->ids[l->n++] = prof->id;
+    return 0;
+}
+
 int sdtls_config_set_srtp_profiles(sdtls_config *cfg, const char *list)
 {
-    uint16_t ids[SDTLS_ARRAY_LEN(cfg->srtp)];
-    size_t n = 0;
+    profile_list l = {{0}, 0};
     if (cfg == NULL || list == NULL) {
         return SDTLS_ERR_ARG;
     }
-    const char *p = list;
-    while (*p != 0) {
-        size_t len = strcspn(p, ":,");
-        if (len > 0) {
-            const sdtls__srtp_profile *prof = sdtls__srtp_by_name(p, len);
-            if (prof == NULL) {
-                return SDTLS_ERR_UNSUPPORTED;
-            }
-            if (n == SDTLS_ARRAY_LEN(ids)) {
-                return SDTLS_ERR_ARG;
-            }
-            ids[n++] = prof->id;
-        }
-        p += len;
-        if (*p != 0) {
-            p++;
-        }
-    }
-    memcpy(cfg->srtp, ids, n * sizeof(ids[0]));
-    cfg->n_srtp = n;
+    SDTLS_TRY(sdtls__each_item(list, add_profile, &l));
+    memcpy(cfg->srtp, l.ids, l.n * sizeof(l.ids[0]));
+    cfg->n_srtp = l.n;
     return 0;
 }
 

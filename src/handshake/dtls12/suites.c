@@ -50,6 +50,12 @@ const uint16_t sdtls__sig_schemes[] = {
 };
 const size_t sdtls__n_sig_schemes = SDTLS_ARRAY_LEN(sdtls__sig_schemes);
 
+/* Case-insensitive match of a known name against a name of len bytes (not NUL-terminated). */
+static int name_is(const char *known, const char *name, size_t len)
+{
+    return strlen(known) == len && strncasecmp(known, name, len) == 0;
+}
+
 const sdtls__suite *sdtls__suite_by_id(uint16_t id)
 {
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites); i++) {
@@ -63,7 +69,7 @@ const sdtls__suite *sdtls__suite_by_id(uint16_t id)
 const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len)
 {
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites); i++) {
-        if (strlen(suites[i].name) == len && strncasecmp(suites[i].name, name, len) == 0) {
+        if (name_is(suites[i].name, name, len)) {
             return &suites[i];
         }
     }
@@ -102,8 +108,8 @@ const char *sdtls__group_name(uint16_t group)
 int sdtls__group_by_name(const char *name, size_t len, uint16_t *out)
 {
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(groups); i++) {
-        if ((strlen(groups[i].name) == len && strncasecmp(groups[i].name, name, len) == 0) ||
-            (strlen(groups[i].alias) == len && strncasecmp(groups[i].alias, name, len) == 0)) {
+        if (name_is(groups[i].name, name, len) ||
+            name_is(groups[i].alias, name, len)) {
             *out = groups[i].id;
             return 0;
         }
@@ -136,13 +142,12 @@ const sdtls__srtp_profile *sdtls__srtp_by_name(const char *name, size_t len)
         uint16_t id;
     } aliases[] = {{"SRTP_AES128_CM_SHA1_80", 0x0001}, {"SRTP_AES128_CM_SHA1_32", 0x0002}};
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(srtp_profiles); i++) {
-        if (strlen(srtp_profiles[i].name) == len &&
-            strncasecmp(srtp_profiles[i].name, name, len) == 0) {
+        if (name_is(srtp_profiles[i].name, name, len)) {
             return &srtp_profiles[i];
         }
     }
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(aliases); i++) {
-        if (strlen(aliases[i].alias) == len && strncasecmp(aliases[i].alias, name, len) == 0) {
+        if (name_is(aliases[i].alias, name, len)) {
             return sdtls__srtp_by_id(aliases[i].id);
         }
     }
