@@ -19,6 +19,13 @@
  * reports nothing more, then free. A code in -(0x200 + alert) means "the peer sent this fatal
  * alert": free. Fatal errors are sticky: every later call on the connection returns the same
  * code.
+ *
+ * Build profiles (CMake option SDTLS_PROFILE; sdtls_version() names the one built):
+ *  - full (default): everything below.
+ *  - psk-ccm8: for constrained nodes, TLS_PSK_WITH_AES_128_CCM_8 only. The functions marked
+ *    [certificates] and [DTLS-SRTP] below are not in that library (a program calling them
+ *    does not link); sdtls_config_set_ciphers refuses every other suite name with
+ *    SDTLS_ERR_UNSUPPORTED. docs/footprint.md compares the two.
  */
 #ifndef SDTLS_H
 #define SDTLS_H
@@ -166,24 +173,24 @@ SDTLS_API void sdtls_config_free(sdtls_config *cfg);
 /* Replace the RNG (default: the crypto backend's CSPRNG). Tests use a deterministic one. */
 SDTLS_API int sdtls_config_set_rng(sdtls_config *cfg, sdtls_rng_fn fn, void *user);
 
-/* Our certificate chain and private key, PEM (the chain: leaf first). Copied.
+/* [certificates] Our certificate chain and private key, PEM (the chain: leaf first). Copied.
  * Returns 0, SDTLS_ERR_ARG (unparsable or key does not match), SDTLS_ERR_NOMEM. */
 SDTLS_API int sdtls_config_set_cert_pem(sdtls_config *cfg, const char *chain_pem,
                                         size_t chain_len, const char *key_pem, size_t key_len);
-/* Same, from files. Returns also SDTLS_ERR_IO. */
+/* [certificates] Same, from files. Returns also SDTLS_ERR_IO. */
 SDTLS_API int sdtls_config_load_cert_files(sdtls_config *cfg, const char *chain_path,
                                            const char *key_path);
-/* Generate a self-signed certificate in memory (subject CN=`common_name`, 30 days validity,
+/* [certificates] Generate a self-signed certificate in memory (subject CN=`common_name`, 30 days validity,
  * serial from the RNG) and use it. `common_name` may be NULL ("sdtls"). */
 SDTLS_API int sdtls_config_generate_cert(sdtls_config *cfg, sdtls_key_type type,
                                          const char *common_name);
-/* Write our certificate (PEM) / key (PEM) into caller buffers; *out_len receives the length.
+/* [certificates] Write our certificate (PEM) / key (PEM) into caller buffers; *out_len receives the length.
  * Returns 0, SDTLS_ERR_STATE (no certificate), SDTLS_ERR_BUF_SMALL. */
 SDTLS_API int sdtls_config_get_cert_pem(const sdtls_config *cfg, char *out, size_t cap,
                                         size_t *out_len);
 SDTLS_API int sdtls_config_get_key_pem(const sdtls_config *cfg, char *out, size_t cap,
                                        size_t *out_len);
-/* Our end-entity certificate's fingerprint in SDP form "sha-256 AB:CD:…" (NUL-terminated).
+/* [certificates] Our end-entity certificate's fingerprint in SDP form "sha-256 AB:CD:…" (NUL-terminated).
  * `hash` is "sha-256", "sha-384" or "sha-512". Returns 0, SDTLS_ERR_STATE, SDTLS_ERR_BUF_SMALL,
  * SDTLS_ERR_UNSUPPORTED. 128 bytes are enough for sha-256, 200 for sha-512. */
 SDTLS_API int sdtls_config_get_fingerprint(const sdtls_config *cfg, const char *hash, char *out,
@@ -205,26 +212,28 @@ typedef int (*sdtls_psk_fn)(void *user, const uint8_t *identity, size_t identity
                             size_t key_cap);
 SDTLS_API int sdtls_config_set_psk_callback(sdtls_config *cfg, sdtls_psk_fn fn, void *user);
 
-/* Raw public keys (RFC 7250): send our key (the one of our certificate) as a bare
+/* [certificates] Raw public keys (RFC 7250): send our key (the one of our certificate) as a bare
  * SubjectPublicKeyInfo and ask for the peer's the same way. A client then requires the
  * server to use a raw key; a server uses one with clients that offer it and X.509 with the
  * others. Verify a raw key with SDTLS_VERIFY_FINGERPRINT (the hash of the peer's
  * SubjectPublicKeyInfo, see sdtls_config_get_public_key_fingerprint) or a callback (given
  * the SubjectPublicKeyInfo DER as a one-element chain); SDTLS_VERIFY_CA refuses them. */
 SDTLS_API int sdtls_config_set_raw_public_key(sdtls_config *cfg, int enable);
-/* Hash of our SubjectPublicKeyInfo, "sha-256 AB:…": what a peer pins for our raw key. */
+/* [certificates] Hash of our SubjectPublicKeyInfo, "sha-256 AB:…": what a peer pins for our raw key. */
 SDTLS_API int sdtls_config_get_public_key_fingerprint(const sdtls_config *cfg, const char *hash,
                                                       char *out, size_t cap);
 
-/* Trust anchors for SDTLS_VERIFY_CA (PEM file with one or more certificates). */
+/* [certificates] Trust anchors for SDTLS_VERIFY_CA (PEM file with one or more certificates). */
 SDTLS_API int sdtls_config_set_ca_file(sdtls_config *cfg, const char *path);
+/* [certificates] How the peer's certificate is checked (default SDTLS_VERIFY_CA). */
 SDTLS_API int sdtls_config_set_verify(sdtls_config *cfg, sdtls_verify_mode mode);
+/* [certificates] */
 SDTLS_API int sdtls_config_set_verify_callback(sdtls_config *cfg, sdtls_verify_fn fn, void *user);
-/* Default pinned fingerprint for SDTLS_VERIFY_FINGERPRINT ("sha-256 AB:CD:…", or the SDP line
+/* [certificates] Default pinned fingerprint for SDTLS_VERIFY_FINGERPRINT ("sha-256 AB:CD:…", or the SDP line
  * "a=fingerprint:sha-256 AB:CD:…"; hash sha-256, sha-384 or sha-512; hex in either case, as
  * RFC 8122 5 says). A connection may override it. Returns 0 or SDTLS_ERR_ARG. */
 SDTLS_API int sdtls_config_set_peer_fingerprint(sdtls_config *cfg, const char *fingerprint);
-/* Server: send a CertificateRequest; `require` 1 fails the handshake without a client cert. */
+/* [certificates] Server: send a CertificateRequest; `require` 1 fails the handshake without a client cert. */
 SDTLS_API int sdtls_config_set_client_auth(sdtls_config *cfg, int request, int require);
 
 /* Colon- or comma-separated IANA suite names, in preference order
@@ -257,10 +266,11 @@ SDTLS_API int sdtls_config_set_legacy_cbc(sdtls_config *cfg, int enable);
 /* Heartbeat (RFC 6520), off by default. 1: offer the extension and let the peer send us
  * requests (we answer them); 2: offer it but ask the peer not to send requests; 0: off. */
 SDTLS_API int sdtls_config_set_heartbeat(sdtls_config *cfg, int mode);
-/* Per-connection memory budgets (0 keeps a default): the largest handshake message accepted
- * (certificate chains included; default 16384), the reassembly pool (at least
- * max_handshake_msg * 9 / 8; default 36864), the transcript kept during the handshake
- * (default 32768), and the largest datagram accepted (the receive buffer; default 18957, the
+/* Per-connection memory budgets: the largest handshake message accepted (certificate chains
+ * included; default 16384, psk-ccm8 profile 2048), the reassembly pool (at least
+ * max_handshake_msg * 9 / 8; 0 here gives that plus 64; without this call 36864, psk-ccm8
+ * 4608), the transcript kept during the handshake (default 32768, psk-ccm8 4096), and the
+ * largest datagram accepted (the receive buffer; default 18957, the
  * largest DTLS 1.2 record plus slack). Small devices with PSK and small peers can cut a
  * connection to a few kilobytes; see docs/footprint.md. Returns 0 or SDTLS_ERR_ARG. */
 SDTLS_API int sdtls_config_set_budgets(sdtls_config *cfg, size_t max_handshake_msg,
@@ -333,7 +343,7 @@ SDTLS_API void sdtls_conn_free(sdtls_conn *c);
 
 /* Client: server name for SNI and hostname verification (copied; NULL clears). */
 SDTLS_API int sdtls_conn_set_server_name(sdtls_conn *c, const char *name);
-/* Override the config's pinned fingerprint for this connection. */
+/* [certificates] Override the config's pinned fingerprint for this connection. */
 SDTLS_API int sdtls_conn_set_peer_fingerprint(sdtls_conn *c, const char *fingerprint);
 
 /* Feed one received datagram. Invalid records are dropped silently and counted.
@@ -376,7 +386,7 @@ SDTLS_API const char *sdtls_conn_version_name(const sdtls_conn *c); /* "DTLSv1.2
 SDTLS_API const char *sdtls_conn_cipher_name(const sdtls_conn *c);  /* IANA name */
 SDTLS_API const char *sdtls_conn_group_name(const sdtls_conn *c);   /* "x25519" */
 SDTLS_API const char *sdtls_conn_alpn(const sdtls_conn *c);         /* "" if none */
-/* Peer end-entity certificate fingerprint, "sha-256 AB:…" (NUL-terminated): the certificate
+/* [certificates] Peer end-entity certificate fingerprint, "sha-256 AB:…" (NUL-terminated): the certificate
  * (or raw public key) the peer presented, also when verification refused it.
  * Returns 0, SDTLS_ERR_STATE (no peer certificate), SDTLS_ERR_BUF_SMALL. */
 SDTLS_API int sdtls_conn_peer_fingerprint(const sdtls_conn *c, char *out, size_t cap);
@@ -412,6 +422,7 @@ SDTLS_API uint32_t sdtls_conn_handshake_rtx(const sdtls_conn *c);
 
 /* ------------------------------------------------------------------------------------------
  * DTLS-SRTP (RFC 5764, RFC 7714) and WebRTC helpers
+ * [DTLS-SRTP]: sdtls_config_set_srtp_*, sdtls_conn_srtp_* are only in the full profile.
  * ---------------------------------------------------------------------------------------- */
 
 /* Offer (client) or accept (server, in this preference order) DTLS-SRTP protection profiles:
@@ -460,11 +471,12 @@ SDTLS_API sdtls_demux sdtls_demux_classify(const uint8_t *dgram, size_t len);
  * Utilities
  * ---------------------------------------------------------------------------------------- */
 
-/* Library and crypto backend versions, e.g. "sdtls 0.1.0 (OpenSSL 3.0.19 …)". Static. */
+/* Library version, build profile and crypto backend, e.g.
+ * "sdtls 0.1.0 full (OpenSSL 3.0.19 …)". Static. */
 SDTLS_API const char *sdtls_version(void);
-/* SHA-256 fingerprint of a PEM or DER certificate file, "sha-256 AB:…". */
+/* [certificates] SHA-256 fingerprint of a PEM or DER certificate file, "sha-256 AB:…". */
 SDTLS_API int sdtls_fingerprint_file(const char *path, char *out, size_t cap);
-/* Generate a self-signed certificate and key and write them to PEM files. If fingerprint is
+/* [certificates] Generate a self-signed certificate and key and write them to PEM files. If fingerprint is
  * not NULL it receives the sha-256 fingerprint (NUL-terminated, cap >= 104). */
 SDTLS_API int sdtls_keygen_files(sdtls_key_type type, const char *cert_path, const char *key_path,
                                  char *fingerprint, size_t cap);

@@ -17,13 +17,36 @@
  *  future_bytes   records of the next epoch held until its keys are active.
  */
 #define SDTLS_DEFAULT_MAX_MSG 16384
-#define SDTLS_DEFAULT_REASM_BYTES (2 * (SDTLS_DEFAULT_MAX_MSG + SDTLS_DEFAULT_MAX_MSG / 8))
 #define SDTLS_DEFAULT_TRANSCRIPT 32768
+/* Default pool: two messages of the largest size with their fragment bitmaps. */
+#define SDTLS_REASM_FOR(max_msg) (2 * ((max_msg) + (max_msg) / 8))
 #define SDTLS_FUTURE_RECORDS 4
 #define SDTLS_FUTURE_BYTES 2048
 
+/*
+ * What this build of the library contains, chosen at configure time (SDTLS_PROFILE): each
+ * optional engine is a table the handshake reaches through the config, never a direct call,
+ * so a profile that leaves an engine out also leaves its code out of the link.
+ */
+struct sdtls__hs12_pki;
+typedef struct sdtls__profile {
+    const char *name;                  /* "full", "psk-ccm8" */
+    const struct sdtls__hs12_pki *pki; /* NULL: no certificate or raw-public-key suites */
+    const sdtls__kex_class *kex;       /* NULL: no ECDHE suites */
+    const sdtls__cbc_class *cbc;       /* NULL: no legacy CBC suites (RFC 7366) */
+    uint32_t aeads;                    /* bit (1 << sdtls_aead_id) per AEAD in the build */
+    void (*config_clear)(sdtls_config *cfg); /* certificate and trust store; may be NULL */
+    /* Default handshake budgets: certificate chains need the room, PSK handshakes do not. */
+    uint32_t max_msg;
+    size_t transcript_bytes;
+} sdtls__profile;
+extern const sdtls__profile sdtls__build_profile;
+/* profile.config_clear of builds with certificates (pki.c). */
+void sdtls__config_pki_clear(sdtls_config *cfg);
+
 struct sdtls_config {
     sdtls_allocator mem;
+    const sdtls__profile *profile;
     sdtls_rng_fn rng;
     void *rng_user;
 

@@ -142,21 +142,6 @@ int sdtls_conn_set_server_name(sdtls_conn *c, const char *name)
     return 0;
 }
 
-int sdtls_conn_set_peer_fingerprint(sdtls_conn *c, const char *fingerprint)
-{
-    if (c == NULL || fingerprint == NULL) {
-        return SDTLS_ERR_ARG;
-    }
-    if (c->hs == NULL || c->established) {
-        return SDTLS_ERR_STATE;
-    }
-    SDTLS_TRY(sdtls__fp_parse(fingerprint, &c->pin_hash, c->pin, &c->pin_len));
-    c->hs->pin = c->pin;
-    c->hs->pin_len = c->pin_len;
-    c->hs->pin_hash = c->pin_hash;
-    return 0;
-}
-
 /* Enter the failed state. A local alert is queued for sending. */
 static int fail(sdtls_conn *c, int err)
 {
@@ -781,24 +766,6 @@ const char *sdtls_conn_group_name(const sdtls_conn *c)
 const char *sdtls_conn_alpn(const sdtls_conn *c)
 {
     return c != NULL && c->established ? c->params.alpn : "";
-}
-
-int sdtls_conn_peer_fingerprint(const sdtls_conn *c, char *out, size_t cap)
-{
-    if (c == NULL || out == NULL) {
-        return SDTLS_ERR_ARG;
-    }
-    if (!c->params.has_peer_cert) {
-        return SDTLS_ERR_STATE;
-    }
-    if (cap < 8 + 3 * 32) {
-        return SDTLS_ERR_BUF_SMALL;
-    }
-    size_t k = (size_t)snprintf(out, cap, "sha-256 ");
-    for (size_t i = 0; i < 32; i++) {
-        k += (size_t)snprintf(out + k, cap - k, i ? ":%02X" : "%02X", c->params.peer_cert_sha256[i]);
-    }
-    return 0;
 }
 
 int sdtls_conn_export(const sdtls_conn *c, const char *label, const uint8_t *context,

@@ -82,6 +82,14 @@ void sdtls__cbc_free(sdtls__cbc *ctx); /* NULL is fine */
 /* len is a multiple of 16; out may equal in. */
 SDTLS_MUST_CHECK int sdtls__cbc_crypt(sdtls__cbc *ctx, const uint8_t iv[16], const uint8_t *in,
                                       size_t len, uint8_t *out);
+/* The same calls as a table, reached through the build profile (ossl_cbc.c may be left out). */
+typedef struct sdtls__cbc_class {
+    int (*make)(const uint8_t key[16], int encrypt, sdtls__cbc **out);
+    int (*crypt)(sdtls__cbc *ctx, const uint8_t iv[16], const uint8_t *in, size_t len,
+                 uint8_t *out);
+    void (*release)(sdtls__cbc *ctx);
+} sdtls__cbc_class;
+extern const sdtls__cbc_class sdtls__cbc_aes128;
 
 /* ---- key exchange ----------------------------------------------------------------------- */
 
@@ -101,6 +109,17 @@ void sdtls__kex_free(sdtls__kex *k);
  * (wrong length, point not on curve, all-zero X25519 result) returns SDTLS_ERR_ARG. */
 SDTLS_MUST_CHECK int sdtls__kex_derive(sdtls__kex *k, const uint8_t *peer_pub, size_t peer_len,
                                        uint8_t *secret, size_t cap, size_t *secret_len);
+
+/* The same three calls as a table: the handshake reaches ECDHE only through the config's
+ * build profile, so a build without ECDHE suites leaves ossl_kex.c out. */
+typedef struct sdtls__kex_class {
+    int (*make)(sdtls_group_id g, sdtls__kex **out, uint8_t *pub, size_t pub_cap,
+                size_t *pub_len);
+    int (*derive)(sdtls__kex *k, const uint8_t *peer_pub, size_t peer_len, uint8_t *secret,
+                  size_t cap, size_t *secret_len);
+    void (*release)(sdtls__kex *k);
+} sdtls__kex_class;
+extern const sdtls__kex_class sdtls__kex_ecdhe;
 
 /* ---- signatures and keys ---------------------------------------------------------------- */
 

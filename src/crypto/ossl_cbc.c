@@ -58,3 +58,5 @@ int sdtls__cbc_crypt(sdtls__cbc *c, const uint8_t iv[16], const uint8_t *in, siz
     }
     return 0;
 }
+
+const sdtls__cbc_class sdtls__cbc_aes128 = {sdtls__cbc_new, sdtls__cbc_crypt, sdtls__cbc_free};

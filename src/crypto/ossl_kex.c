@@ -172,3 +172,5 @@ out:
     EVP_PKEY_free(peer);
     return rc == 0 ? 0 : fail(rc);
 }
+
+const sdtls__kex_class sdtls__kex_ecdhe = {sdtls__kex_new, sdtls__kex_derive, sdtls__kex_free};

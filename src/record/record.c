@@ -12,16 +12,18 @@ int sdtls__cipher_init(sdtls__cipher *c, uint16_t epoch, sdtls_aead_id id, const
     return sdtls__aead_new(id, key, encrypt, &c->aead);
 }
 
-int sdtls__cipher_init_cbc(sdtls__cipher *c, uint16_t epoch, const uint8_t *key,
-                           const uint8_t *mac_key, sdtls_hash_id mac_hash, int encrypt)
+int sdtls__cipher_init_cbc(sdtls__cipher *c, const sdtls__cbc_class *cls, uint16_t epoch,
+                           const uint8_t *key, const uint8_t *mac_key, sdtls_hash_id mac_hash,
+                           int encrypt)
 {
     sdtls__cipher_clear(c);
+    c->cbc_class = cls;
     c->epoch = epoch;
     c->mac_hash = mac_hash;
     c->mac_len = sdtls__hash_len(mac_hash);
     memcpy(c->mac_key, mac_key, c->mac_len);
-    SDTLS_TRY(sdtls__cbc_new(key, encrypt, &c->cbc));
-    return encrypt ? sdtls__cbc_new(key, 1, &c->iv_gen) : 0;
+    SDTLS_TRY(cls->make(key, encrypt, &c->cbc));
+    return encrypt ? cls->make(key, 1, &c->iv_gen) : 0;
 }
 
 void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch)
@@ -32,13 +34,16 @@ void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch)
 
 void sdtls__cipher_clear(sdtls__cipher *c)
 {
-    sdtls__cbc_free(c->cbc);
-    sdtls__cbc_free(c->iv_gen);
+    if (c->cbc_class != NULL) {
+        c->cbc_class->release(c->cbc);
+        c->cbc_class->release(c->iv_gen);
+    }
     sdtls__aead_free(c->aead);
     sdtls__wipe(c, sizeof(*c));
     c->aead = NULL;
     c->cbc = NULL;
     c->iv_gen = NULL;
+    c->cbc_class = NULL;
 }
 
 size_t sdtls__cipher_overhead(const sdtls__cipher *c)
@@ -217,9 +222,9 @@ static int seal_cbc(sdtls__cipher *c, uint8_t type, uint16_t version, const uint
     }
     memmove(ct, pt, len);
     memset(ct + len, (int)(padded - len - 1), padded - len);
-    int rc = sdtls__cbc_crypt(c->iv_gen, zero, block, 16, iv);
+    int rc = c->cbc_class->crypt(c->iv_gen, zero, block, 16, iv);
     if (rc == 0) {
-        rc = sdtls__cbc_crypt(c->cbc, iv, ct, padded, ct);
+        rc = c->cbc_class->crypt(c->cbc, iv, ct, padded, ct);
     }
     if (rc == 0) {
         rc = etm_mac(c, rn, type, version, iv, 16 + padded, ct + padded);
@@ -248,7 +253,7 @@ static int open_cbc(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_
     /* The IV is the first block of the payload; keep a copy since out may overlap it. */
     uint8_t iv[16];
     memcpy(iv, rec->payload, 16);
-    if (sdtls__cbc_crypt(c->cbc, iv, rec->payload + 16, ct_len, out) != 0) {
+    if (c->cbc_class->crypt(c->cbc, iv, rec->payload + 16, ct_len, out) != 0) {
         return SDTLS_DROP;
     }
     /* Padding check in constant time all the same (RFC 7366 leaves it to the MAC, we do not

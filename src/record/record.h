@@ -68,6 +68,7 @@ typedef struct sdtls__cipher {
     size_t cid_len;
     size_t pad_to;           /* write side with CID: pad inner plaintexts to a multiple */
     /* Legacy AES-128-CBC with encrypt-then-MAC (RFC 7366); aead is NULL then. */
+    const sdtls__cbc_class *cbc_class;
     sdtls__cbc *cbc;
     sdtls__cbc *iv_gen; /* same key, encrypt direction: derives each record's IV */
     sdtls_hash_id mac_hash;
@@ -79,7 +80,8 @@ typedef struct sdtls__cipher {
 SDTLS_MUST_CHECK int sdtls__cipher_init(sdtls__cipher *c, uint16_t epoch, sdtls_aead_id id,
                                         const uint8_t *key, const uint8_t *iv, int encrypt);
 /* Key a legacy CBC + encrypt-then-MAC state: AES-128 key, HMAC key of mac_len bytes. */
-SDTLS_MUST_CHECK int sdtls__cipher_init_cbc(sdtls__cipher *c, uint16_t epoch, const uint8_t *key,
+SDTLS_MUST_CHECK int sdtls__cipher_init_cbc(sdtls__cipher *c, const sdtls__cbc_class *cls,
+                                            uint16_t epoch, const uint8_t *key,
                                             const uint8_t *mac_key, sdtls_hash_id mac_hash,
                                             int encrypt);
 void sdtls__cipher_null(sdtls__cipher *c, uint16_t epoch);

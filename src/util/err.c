@@ -90,10 +90,3 @@ const char *sdtls_strerror(int err)
         return "unknown error";
     }
 }
-
-const char *sdtls_version(void)
-{
-    static _Thread_local char buf[160];
-    snprintf(buf, sizeof(buf), "sdtls %s (%s)", SDTLS_VERSION_STRING, sdtls__crypto_version());
-    return buf;
-}

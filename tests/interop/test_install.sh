@@ -69,8 +69,8 @@ case_install() {
 case_version() {
     local out want_crypto
     out=$("$PREFIX/bin/sdtls" --version) || fail "sdtls --version exited with $?"
-    [[ $out =~ ^sdtls\ ([0-9]+\.[0-9]+\.[0-9]+)\ \((OpenSSL\ [0-9]+\.[0-9]+\.[0-9]+[^\)]*)\)$ ]] ||
-        fail "sdtls --version: expected 'sdtls X.Y.Z (OpenSSL A.B.C ...)', got '$out'"
+    [[ $out =~ ^sdtls\ ([0-9]+\.[0-9]+\.[0-9]+)\ full\ \((OpenSSL\ [0-9]+\.[0-9]+\.[0-9]+[^\)]*)\)$ ]] ||
+        fail "sdtls --version: expected 'sdtls X.Y.Z full (OpenSSL A.B.C ...)', got '$out'"
     [[ ${BASH_REMATCH[1]} == "$VERSION" ]] ||
         fail "sdtls --version says library ${BASH_REMATCH[1]}, the project is $VERSION"
     want_crypto=$(pkg-config --modversion libcrypto 2>/dev/null || true)

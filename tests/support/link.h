@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sdtls.h"
+#include "testutil.h"
 
 #define LINK_QUEUE 256
 #define LINK_DGRAM 2048
@@ -74,5 +75,15 @@ int link_write(link *l, int side, const void *data, size_t len);
 /* Inject a raw datagram toward endpoint `to` (0 client, 1 server), delivered now. */
 void link_inject(link *l, int to, const uint8_t *data, size_t len);
 double link_rand(link *l);
+
+/* Memory of one session between two configs whose allocators count into cst and sst: the
+ * peak during the handshake and what an established session keeps (the configs' own bytes
+ * are not counted). Returns 0, or -1 if the handshake failed or the connections left memory
+ * allocated after they were freed. */
+typedef struct link_footprint {
+    size_t client_peak, client_established, server_peak, server_established;
+} link_footprint;
+int link_measure_session(const sdtls_config *ccfg, tu_alloc_stats *cst,
+                         const sdtls_config *scfg, tu_alloc_stats *sst, link_footprint *out);
 
 #endif

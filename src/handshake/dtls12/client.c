@@ -291,27 +291,6 @@ static int on_server_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     return 0;
 }
 
-static int on_certificate(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
-                          sdtls__hs_state *next)
-{
-    int rc = sdtls__hs12_check_peer_chain(hs, body, len);
-    if (rc == 1) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server sent an empty certificate chain");
-        return SDTLS_ALERT(HANDSHAKE_FAILURE);
-    }
-    SDTLS_TRY(rc);
-    sdtls_pkey_type t = sdtls__pkey_type(hs->peer_key);
-    int ecdsa_ok = t == SDTLS_PKEY_EC_P256 || t == SDTLS_PKEY_EC_P384 || t == SDTLS_PKEY_ED25519;
-    if ((hs->out->suite->kx == SDTLS_KX_ECDHE_ECDSA && !ecdsa_ok) ||
-        (hs->out->suite->kx == SDTLS_KX_ECDHE_RSA && t != SDTLS_PKEY_RSA)) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "server key type does not match %s",
-                   hs->out->suite->name);
-        return SDTLS_ALERT(UNSUPPORTED_CERTIFICATE);
-    }
-    *next = C_WAIT_SKE;
-    return 0;
-}
-
 static int offered_group(const sdtls__hs12 *hs, uint16_t g)
 {
     for (size_t i = 0; i < hs->cfg->n_groups; i++) {
@@ -327,23 +306,23 @@ static int client_ecdhe(sdtls__hs12 *hs, uint16_t group, const sdtls_rd *point)
 {
     uint8_t pub[133];
     size_t pub_len;
+    const sdtls__kex_class *kc = hs->cfg->profile->kex;
     sdtls__kex *kex = NULL;
-    if (sdtls__kex_new((sdtls_group_id)group, &kex, pub, sizeof(pub), &pub_len) != 0) {
+    if (kc->make((sdtls_group_id)group, &kex, pub, sizeof(pub), &pub_len) != 0) {
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
-    if (sdtls__kex_derive(kex, point->p, sdtls_rd_left(point), hs->pms, sizeof(hs->pms),
-                          &hs->pms_len) != 0) {
-        sdtls__kex_free(kex);
+    if (kc->derive(kex, point->p, sdtls_rd_left(point), hs->pms, sizeof(hs->pms),
+                   &hs->pms_len) != 0) {
+        kc->release(kex);
         return SDTLS_ALERT(ILLEGAL_PARAMETER);
     }
-    sdtls__kex_free(hs->kex);
+    kc->release(hs->kex);
     hs->kex = kex;
     memcpy(hs->kex_pub, pub, pub_len);
     hs->kex_pub_len = pub_len;
     hs->out->group = group;
     return 0;
 }
-
 
 /* RFC 4279 2 (hint only) and RFC 5489 2 (hint, then unsigned ECDH parameters). */
 static int on_psk_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t len)
@@ -387,46 +366,10 @@ static int on_server_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t l
     if (curve_type != 3 || !offered_group(hs, group)) {
         return SDTLS_ALERT(ILLEGAL_PARAMETER);
     }
-    if (!sdtls__hs12_offered_sig(scheme) ||
-        !sdtls__sig_fits_key((sdtls_sig_scheme)scheme, hs->peer_key, 1)) {
-        return SDTLS_ALERT(ILLEGAL_PARAMETER);
-    }
-    /* Signed: client_random || server_random || ServerECDHParams. */
-    uint8_t signed_data[64 + 4 + 255];
-    memcpy(signed_data, hs->out->client_random, 32);
-    memcpy(signed_data + 32, hs->out->server_random, 32);
-    memcpy(signed_data + 64, body, params_len);
-    if (sdtls__verify(hs->peer_key, (sdtls_sig_scheme)scheme, signed_data, 64 + params_len,
-                      sig.p, sdtls_rd_left(&sig)) != 0) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "ServerKeyExchange signature does not verify");
-        return SDTLS_ALERT(DECRYPT_ERROR);
-    }
+    SDTLS_TRY(hs->cfg->profile->pki->verify_key_exchange(hs, body, params_len, scheme, sig.p,
+                                                          sdtls_rd_left(&sig)));
     SDTLS_TRY(client_ecdhe(hs, group, &point));
     *next = C_WAIT_CR_SHD;
-    return 0;
-}
-
-static int on_certificate_request(sdtls__hs12 *hs, const uint8_t *body, size_t len,
-                                  uint16_t seq, sdtls__hs_state *next)
-{
-    sdtls_rd r = sdtls_rd_init(body, len), types, algs, cas;
-    SDTLS_TRY(sdtls_rd_vec(&r, 1, 1, 255, &types));
-    SDTLS_TRY(sdtls_rd_vec(&r, 2, 2, 0xfffe, &algs));
-    SDTLS_TRY(sdtls_rd_vec(&r, 2, 0, 0xffff, &cas));
-    SDTLS_TRY(sdtls_rd_done(&r));
-    if (sdtls_rd_left(&algs) % 2 != 0) {
-        return SDTLS_ALERT(DECODE_ERROR);
-    }
-    hs->n_peer_sigalgs = 0;
-    while (sdtls_rd_left(&algs) > 0) {
-        uint16_t a;
-        SDTLS_TRY(sdtls_rd_u16(&algs, &a));
-        if (hs->n_peer_sigalgs < SDTLS_ARRAY_LEN(hs->peer_sigalgs)) {
-            hs->peer_sigalgs[hs->n_peer_sigalgs++] = a;
-        }
-    }
-    hs->cert_requested = 1;
-    *next = C_WAIT_SHD;
     return 0;
 }
 
@@ -441,23 +384,11 @@ static int on_server_hello_done(sdtls__hs12 *hs, const uint8_t *body, size_t len
     if (SDTLS_KX_HAS_ECDHE(kx) && hs->kex == NULL) {
         return SDTLS_ALERT(UNEXPECTED_MESSAGE);
     }
-    uint8_t buf[SDTLS_DEFAULT_MAX_MSG];
+    uint8_t buf[2 + 128 + 1 + 133]; /* PSK identity, our ECDH share */
     sdtls__flight_reset(&hs->flight);
-    int send_cv = 0;
     uint16_t scheme = 0;
     if (hs->cert_requested) {
-        /* An empty Certificate if we have none, or none fits what the server accepts. */
-        int have = hs->cfg->has_cert && sdtls__hs12_pick_sig(hs, &scheme) == 0;
-        sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
-        if (have) {
-            if (sdtls__hs12_write_certificate(hs, &w) != 0) {
-                return SDTLS_ALERT(INTERNAL_ERROR);
-            }
-        } else if (sdtls_wr_u24(&w, 0) != 0) {
-            return SDTLS_ALERT(INTERNAL_ERROR);
-        }
-        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
-        send_cv = have;
+        SDTLS_TRY(hs->cfg->profile->pki->queue_client_certificate(hs, &scheme));
     }
     sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
     if (SDTLS_KX_IS_PSK(kx)) {
@@ -471,16 +402,8 @@ static int on_server_hello_done(sdtls__hs12 *hs, const uint8_t *body, size_t len
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CLIENT_KEY_EXCHANGE, 0, buf, w.len));
     SDTLS_TRY(sdtls__hs12_derive_keys(hs));
-    if (send_cv) {
-        size_t sig_len;
-        w = sdtls_wr_init(buf, sizeof(buf));
-        if (sdtls_wr_u16(&w, scheme) != 0 ||
-            sdtls__sign(hs->cfg->cert.key, (sdtls_sig_scheme)scheme, hs->tr, hs->tr_len,
-                        buf + 4, sizeof(buf) - 4, &sig_len) != 0) {
-            return SDTLS_ALERT(INTERNAL_ERROR);
-        }
-        sdtls_put_u16(buf + 2, (uint16_t)sig_len);
-        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE_VERIFY, 0, buf, 4 + sig_len));
+    if (scheme != 0) {
+        SDTLS_TRY(hs->cfg->profile->pki->queue_certificate_verify(hs, scheme));
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CCS, 0, NULL, 0));
     uint8_t fin[12];
@@ -511,11 +434,9 @@ static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_
 const sdtls__hs_row sdtls__hs12_client_rows[] = {
     {C_WAIT_SH, SDTLS_HS_HELLO_VERIFY_REQUEST, on_hello_verify_request, NEXT(C_WAIT_SH), 0},
     {C_WAIT_SH, SDTLS_HS_SERVER_HELLO, on_server_hello, NEXT(C_WAIT_CERT) | NEXT(C_WAIT_SKE), 1},
-    {C_WAIT_CERT, SDTLS_HS_CERTIFICATE, on_certificate, NEXT(C_WAIT_SKE), 1},
     {C_WAIT_SKE, SDTLS_HS_SERVER_KEY_EXCHANGE, on_server_key_exchange,
      NEXT(C_WAIT_CR_SHD) | NEXT(C_WAIT_SHD), 1},
     {C_WAIT_SKE, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
-    {C_WAIT_CR_SHD, SDTLS_HS_CERTIFICATE_REQUEST, on_certificate_request, NEXT(C_WAIT_SHD), 1},
     {C_WAIT_CR_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
     {C_WAIT_SHD, SDTLS_HS_SERVER_HELLO_DONE, on_server_hello_done, NEXT(C_WAIT_CCS), 1},
     {C_WAIT_CCS, SDTLS_HS_CCS, on_ccs, NEXT(C_WAIT_FIN), 0},

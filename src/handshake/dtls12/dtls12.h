@@ -39,8 +39,12 @@ const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len);
  * PSK suites need a key; certificate suites need a certificate on a server, and are not
  * offered by a PSK client unless its cipher list was set explicitly. */
 int sdtls__suite_usable(const sdtls_config *cfg, const sdtls__suite *s, sdtls_role role);
-/* Default preference: every suite we implement. */
-size_t sdtls__suite_defaults(uint16_t *out, size_t cap);
+/* Whether the build profile has what suite s needs (its AEAD, ECDHE, certificates, CBC).
+ * Every suite a connection can negotiate passes this, so a handshake may use the profile's
+ * engines for any suite it negotiated without checking them for NULL. */
+int sdtls__suite_in_build(const sdtls__profile *p, const sdtls__suite *s);
+/* Default preference: every suite of the build. */
+size_t sdtls__suite_defaults(const sdtls__profile *p, uint16_t *out, size_t cap);
 const char *sdtls__group_name(uint16_t group);
 /* DTLS-SRTP protection profiles (RFC 5764 4.1.2, RFC 7714 14.2). */
 typedef struct sdtls__srtp_profile {
@@ -207,6 +211,8 @@ typedef struct sdtls__client_hello {
 SDTLS_MUST_CHECK int sdtls__client_hello_parse_prefix(sdtls_rd *r, sdtls__client_hello *ch);
 SDTLS_MUST_CHECK int sdtls__client_hello_parse(const uint8_t *body, size_t len,
                                                sdtls__client_hello *ch);
+/* Whether a list of uint16 values (cipher suites, groups) holds v. */
+int sdtls__u16_list_has(sdtls_rd list, uint16_t v);
 /* HelloVerifyRequest body. */
 int sdtls__hvr_write(sdtls_wr *w, const uint8_t *cookie, size_t cookie_len);
 SDTLS_MUST_CHECK int sdtls__hvr_parse(const uint8_t *body, size_t len, const uint8_t **cookie,
@@ -232,11 +238,5 @@ SDTLS_MUST_CHECK int sdtls__hs12_check_finished(const sdtls__hs12 *hs, const uin
 /* Queue a message of ours: transcript + flight. */
 SDTLS_MUST_CHECK int sdtls__hs12_queue(sdtls__hs12 *hs, int type, uint16_t epoch,
                                        const uint8_t *body, size_t len);
-
-/* Shared handlers (common.c) */
-SDTLS_MUST_CHECK int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body,
-                                                  size_t len);
-int sdtls__hs12_write_certificate(const sdtls__hs12 *hs, sdtls_wr *w);
-SDTLS_MUST_CHECK int sdtls__hs12_pick_sig(const sdtls__hs12 *hs, uint16_t *out);
 
 #endif

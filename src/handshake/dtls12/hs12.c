@@ -1,4 +1,4 @@
-/* The DTLS 1.2 dispatcher and what both roles share: certificates and signature choice. */
+/* The DTLS 1.2 dispatcher: state table lookup, handler call, next-state check. */
 #include "dtls12.h"
 #include "hs12_int.h"
 
@@ -23,211 +23,47 @@ void sdtls__hs12_init(sdtls__hs12 *hs, const sdtls_config *cfg, sdtls_role role,
 
 void sdtls__hs12_clear(sdtls__hs12 *hs)
 {
-    sdtls__kex_free(hs->kex);
-    hs->kex = NULL;
-    sdtls__pkey_free(hs->peer_key);
-    hs->peer_key = NULL;
+    /* Only the build's engines can have made a key exchange or a peer key. */
+    if (hs->kex != NULL) {
+        hs->cfg->profile->kex->release(hs->kex);
+        hs->kex = NULL;
+    }
+    if (hs->cfg->profile->pki != NULL) {
+        hs->cfg->profile->pki->clear(hs);
+    }
     sdtls__wipe(hs->pms, sizeof(hs->pms));
     if (hs->tr != NULL) {
         sdtls__wipe(hs->tr, hs->tr_len);
     }
 }
 
-int sdtls__hs12_write_certificate(const sdtls__hs12 *hs, sdtls_wr *w)
-{
-    size_t outer;
-    if (hs->rpk_ours && hs->cfg->has_cert) {
-        /* RFC 7250 3: opaque ASN.1_subjectPublicKeyInfo<1..2^24-1>. */
-        size_t len;
-        SDTLS_TRY(sdtls_wr_vec_open(w, 3, &outer));
-        SDTLS_TRY(sdtls__pkey_spki(hs->cfg->cert.key, w->buf + w->len, w->cap - w->len, &len));
-        w->len += len;
-        return sdtls_wr_vec_close(w, 3, outer);
-    }
-    SDTLS_TRY(sdtls_wr_vec_open(w, 3, &outer));
-    if (hs->cfg->has_cert) {
-        for (size_t i = 0; i < hs->cfg->cert.count; i++) {
-            SDTLS_TRY(sdtls_wr_vec(w, 3, hs->cfg->cert.der[i], hs->cfg->cert.der_len[i]));
-        }
-    }
-    return sdtls_wr_vec_close(w, 3, outer);
-}
-
-int sdtls__hs12_pick_sig(const sdtls__hs12 *hs, uint16_t *out)
-{
-    const sdtls__pkey *key = hs->cfg->cert.key;
-    sdtls_pkey_type kt = sdtls__pkey_type(key);
-    /* Two passes: first a scheme whose curve matches an ECDSA key, then any that fits. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
-            uint16_t s = sdtls__sig_schemes[i];
-            if (!sdtls__sig_fits_key((sdtls_sig_scheme)s, key, pass == 1)) {
-                continue;
-            }
-            if (pass == 0 && kt != SDTLS_PKEY_EC_P256 && kt != SDTLS_PKEY_EC_P384) {
-                continue;
-            }
-            if (hs->n_peer_sigalgs == 0) {
-                *out = s;
-                return 0;
-            }
-            for (size_t j = 0; j < hs->n_peer_sigalgs; j++) {
-                if (hs->peer_sigalgs[j] == s) {
-                    *out = s;
-                    return 0;
-                }
-            }
-        }
-    }
-    return SDTLS_ALERT(HANDSHAKE_FAILURE);
-}
-
-int sdtls__hs12_offered_sig(uint16_t s)
-{
-    for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
-        if (sdtls__sig_schemes[i] == s) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int sdtls__hs12_check_peer_chain(sdtls__hs12 *hs, const uint8_t *body, size_t len)
-{
-    enum { MAX_CHAIN = 10 };
-    const uint8_t *der[MAX_CHAIN];
-    size_t der_len[MAX_CHAIN];
-    size_t n = 0;
-    sdtls_rd r = sdtls_rd_init(body, len), list;
-    SDTLS_TRY(sdtls_rd_vec(&r, 3, 0, 0xffffff, &list));
-    SDTLS_TRY(sdtls_rd_done(&r));
-    if (hs->rpk_peer) {
-        /* A raw key is one SubjectPublicKeyInfo; empty means no certificate at all. */
-        if (sdtls_rd_left(&list) == 0) {
-            return 1;
-        }
-        der[0] = list.p;
-        der_len[0] = sdtls_rd_left(&list);
-        n = 1;
-        list.p = list.end;
-    }
-    while (sdtls_rd_left(&list) > 0) {
-        sdtls_rd c;
-        SDTLS_TRY(sdtls_rd_vec(&list, 3, 1, 0xffffff, &c));
-        if (n == MAX_CHAIN) {
-            sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "peer certificate chain longer than %d",
-                       MAX_CHAIN);
-            return SDTLS_ALERT(BAD_CERTIFICATE);
-        }
-        der[n] = c.p;
-        der_len[n] = sdtls_rd_left(&c);
-        n++;
-    }
-    if (n == 0) {
-        return 1; /* empty: the caller decides */
-    }
-    sdtls__pkey *key = NULL;
-    if ((hs->rpk_peer ? sdtls__pkey_from_spki(der[0], der_len[0], &key)
-                      : sdtls__x509_pubkey(der[0], der_len[0], &key)) != 0) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "peer %s does not parse",
-                   hs->rpk_peer ? "raw public key" : "certificate");
-        return SDTLS_ALERT(BAD_CERTIFICATE);
-    }
-    uint8_t fp[32];
-    if (sdtls__hash(SDTLS_HASH_SHA256, der[0], der_len[0], fp) != 0) {
-        sdtls__pkey_free(key);
-        return SDTLS_ALERT(INTERNAL_ERROR);
-    }
-    /* Kept even if refused below, so the application can show what the peer presented. */
-    hs->out->has_peer_cert = 1;
-    memcpy(hs->out->peer_cert_sha256, fp, 32);
-    int alert = 0;
-    char why[160] = "";
-    switch (hs->cfg->verify) {
-    case SDTLS_VERIFY_NONE:
-        break;
-    case SDTLS_VERIFY_CA:
-        if (hs->rpk_peer) {
-            snprintf(why, sizeof(why), "a raw public key cannot be checked against a CA");
-            alert = SDTLS_ALERT_UNSUPPORTED_CERTIFICATE;
-            break;
-        }
-        if (hs->cfg->trust == NULL) {
-            snprintf(why, sizeof(why), "no CA file configured to verify the peer");
-            alert = SDTLS_ALERT_UNKNOWN_CA;
-            break;
-        }
-        /* Only a client checks a name: the server name a client sends says whom it wants,
-         * not who it is. */
-        alert = sdtls__trust_verify(hs->cfg->trust, der, der_len, n,
-                                    hs->role == SDTLS_ROLE_CLIENT && hs->server_name[0]
-                                        ? hs->server_name
-                                        : NULL,
-                                    why, sizeof(why));
-        break;
-    case SDTLS_VERIFY_FINGERPRINT: {
-        uint8_t got[SDTLS_HASH_MAX];
-        if (hs->pin == NULL) {
-            snprintf(why, sizeof(why), "no fingerprint configured to verify the peer");
-            alert = SDTLS_ALERT_BAD_CERTIFICATE;
-            break;
-        }
-        if (sdtls__hash(hs->pin_hash, der[0], der_len[0], got) != 0) {
-            alert = SDTLS_ALERT_INTERNAL_ERROR;
-            break;
-        }
-        if (!sdtls__ct_equal(got, hs->pin, hs->pin_len)) {
-            char have[200];
-            if (sdtls__fp_format(hs->pin_hash, der[0], der_len[0], have, sizeof(have)) != 0) {
-                have[0] = 0;
-            }
-            snprintf(why, sizeof(why), "fingerprint mismatch: peer has %.120s", have);
-            alert = SDTLS_ALERT_BAD_CERTIFICATE;
-        }
-        break;
-    }
-    case SDTLS_VERIFY_CALLBACK:
-        if (hs->cfg->verify_cb == NULL) {
-            alert = SDTLS_ALERT_BAD_CERTIFICATE;
-            snprintf(why, sizeof(why), "no verification callback");
-            break;
-        }
-        alert = hs->cfg->verify_cb(hs->cfg->verify_user, der, der_len, n);
-        if (alert != 0) {
-            snprintf(why, sizeof(why), "rejected by the application");
-        }
-        break;
-    default:
-        alert = SDTLS_ALERT_INTERNAL_ERROR;
-        break;
-    }
-    if (alert != 0) {
-        sdtls__pkey_free(key);
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "peer certificate refused (%s): %s",
-                   sdtls_alert_name(alert), why);
-        return SDTLS_ERR_LOCAL_ALERT(alert);
-    }
-    sdtls__pkey_free(hs->peer_key);
-    hs->peer_key = key;
-    hs->out->has_peer_cert = 1;
-    memcpy(hs->out->peer_cert_sha256, fp, 32);
-    return 0;
-}
-
 /* ---- dispatcher ------------------------------------------------------------------------- */
 
-static const sdtls__hs_row *find_row(const sdtls__hs12 *hs, int type)
+static const sdtls__hs_row *find_in(const sdtls__hs_row *rows, size_t n, sdtls__hs_state state,
+                                    int type)
 {
-    const sdtls__hs_row *rows = hs->role == SDTLS_ROLE_CLIENT ? sdtls__hs12_client_rows
-                                                              : sdtls__hs12_server_rows;
-    size_t n = hs->role == SDTLS_ROLE_CLIENT ? sdtls__hs12_n_client_rows
-                                             : sdtls__hs12_n_server_rows;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].state == hs->state && rows[i].type == type) {
+        if (rows[i].state == state && rows[i].type == type) {
             return &rows[i];
         }
     }
     return NULL;
+}
+
+/* The role's own rows, then the certificate engine's (Certificate, CertificateRequest,
+ * CertificateVerify) if the build has one. */
+static const sdtls__hs_row *find_row(const sdtls__hs12 *hs, int type)
+{
+    const sdtls__hs12_pki *pki = hs->cfg->profile->pki;
+    int client = hs->role == SDTLS_ROLE_CLIENT;
+    const sdtls__hs_row *row =
+        client ? find_in(sdtls__hs12_client_rows, sdtls__hs12_n_client_rows, hs->state, type)
+               : find_in(sdtls__hs12_server_rows, sdtls__hs12_n_server_rows, hs->state, type);
+    if (row != NULL || pki == NULL) {
+        return row;
+    }
+    return client ? find_in(pki->client_rows, pki->n_client_rows, hs->state, type)
+                  : find_in(pki->server_rows, pki->n_server_rows, hs->state, type);
 }
 
 static int dispatch(sdtls__hs12 *hs, int type, const uint8_t *body, size_t len, uint16_t seq)

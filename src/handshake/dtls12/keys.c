@@ -75,10 +75,12 @@ int sdtls__hs12_derive_keys(sdtls__hs12 *hs)
             return SDTLS_ALERT(INTERNAL_ERROR);
         }
         const uint8_t *cm = kb, *sm = kb + ml, *ck = kb + 2 * ml, *sk = kb + 2 * ml + kl;
-        rc = sdtls__cipher_init_cbc(hs->wr1, 1, client ? ck : sk, client ? cm : sm, s->mac, 1);
+        const sdtls__cbc_class *cls = hs->cfg->profile->cbc;
+        rc = sdtls__cipher_init_cbc(hs->wr1, cls, 1, client ? ck : sk, client ? cm : sm, s->mac,
+                                    1);
         if (rc == 0) {
-            rc = sdtls__cipher_init_cbc(hs->rd1, 1, client ? sk : ck, client ? sm : cm, s->mac,
-                                        0);
+            rc = sdtls__cipher_init_cbc(hs->rd1, cls, 1, client ? sk : ck, client ? sm : cm,
+                                        s->mac, 0);
         }
         sdtls__wipe(kb, sizeof(kb));
         return rc == 0 ? 0 : SDTLS_ALERT(INTERNAL_ERROR);

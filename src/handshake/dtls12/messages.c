@@ -223,3 +223,14 @@ int sdtls__hvr_parse(const uint8_t *body, size_t len, const uint8_t **cookie, ui
     *cookie_len = (uint8_t)sdtls_rd_left(&c);
     return 0;
 }
+
+int sdtls__u16_list_has(sdtls_rd list, uint16_t v)
+{
+    uint16_t x;
+    while (sdtls_rd_u16(&list, &x) == 0) {
+        if (x == v) {
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -6,18 +6,6 @@
 
 #include <stdio.h>
 
-static int suite_fits_key(const sdtls__suite *s, const sdtls__pkey *key)
-{
-    if (SDTLS_KX_IS_PSK(s->kx)) {
-        return 1;
-    }
-    sdtls_pkey_type t = sdtls__pkey_type(key);
-    if (s->kx == SDTLS_KX_ECDHE_RSA) {
-        return t == SDTLS_PKEY_RSA;
-    }
-    return t == SDTLS_PKEY_EC_P256 || t == SDTLS_PKEY_EC_P384 || t == SDTLS_PKEY_ED25519;
-}
-
 static int list_has(sdtls_rd list, int present, uint8_t v)
 {
     uint8_t b;
@@ -43,28 +31,6 @@ static void list_suites(sdtls_rd suites, char *out, size_t cap)
         }
         n += (size_t)k;
     }
-}
-
-static int offers_suite(sdtls_rd suites, uint16_t id)
-{
-    uint16_t s;
-    while (sdtls_rd_u16(&suites, &s) == 0) {
-        if (s == id) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* RFC 8422 5.1: in TLS 1.2 a client's supported_groups also names the curves it accepts in
- * an ECDSA certificate. No extension at all means any. */
-static int cert_curve_ok(const sdtls__hs12 *hs, const sdtls__client_hello *ch)
-{
-    sdtls_pkey_type t = sdtls__pkey_type(hs->cfg->cert.key);
-    uint16_t need = t == SDTLS_PKEY_EC_P256 ? SDTLS_GROUP_SECP256R1
-                    : t == SDTLS_PKEY_EC_P384 ? SDTLS_GROUP_SECP384R1
-                                              : 0;
-    return need == 0 || !ch->ext.has_groups || offers_suite(ch->ext.groups, need);
 }
 
 static int choose_group(const sdtls__hs12 *hs, const sdtls__client_hello *ch, uint16_t *out)
@@ -237,7 +203,7 @@ static int write_server_hello(sdtls__hs12 *hs, sdtls_wr *w)
 static int write_server_key_exchange(sdtls__hs12 *hs, sdtls_wr *w)
 {
     uint8_t pub[133];
-    size_t pub_len, sig_len;
+    size_t pub_len;
     sdtls_kx kx = hs->out->suite->kx;
     if (SDTLS_KX_IS_PSK(kx)) {
         SDTLS_TRY(sdtls_wr_vec(w, 2, hs->cfg->psk_hint, hs->cfg->psk_hint_len));
@@ -245,49 +211,20 @@ static int write_server_key_exchange(sdtls__hs12 *hs, sdtls_wr *w)
             return 0;
         }
     }
-    if (sdtls__kex_new((sdtls_group_id)hs->out->group, &hs->kex, pub, sizeof(pub), &pub_len) != 0) {
+    if (hs->cfg->profile->kex->make((sdtls_group_id)hs->out->group, &hs->kex, pub, sizeof(pub),
+                                    &pub_len) != 0) {
         return SDTLS_ALERT(INTERNAL_ERROR);
-    }
-    if (kx == SDTLS_KX_ECDHE_PSK) {
-        /* RFC 5489 2: the ECDH parameters follow the hint, unsigned (the PSK authenticates). */
-        SDTLS_TRY(sdtls_wr_u8(w, 3));
-        SDTLS_TRY(sdtls_wr_u16(w, hs->out->group));
-        return sdtls_wr_vec(w, 1, pub, pub_len);
     }
     size_t start = w->len;
     SDTLS_TRY(sdtls_wr_u8(w, 3)); /* named_curve */
     SDTLS_TRY(sdtls_wr_u16(w, hs->out->group));
     SDTLS_TRY(sdtls_wr_vec(w, 1, pub, pub_len));
-    size_t params_len = w->len - start;
-    uint8_t signed_data[64 + 4 + 133];
-    memcpy(signed_data, hs->out->client_random, 32);
-    memcpy(signed_data + 32, hs->out->server_random, 32);
-    memcpy(signed_data + 64, w->buf + start, params_len);
-    SDTLS_TRY(sdtls_wr_u16(w, hs->sig_scheme));
-    uint8_t *len_at = sdtls_wr_reserve(w, 2);
-    if (len_at == NULL) {
-        return SDTLS_ERR_BUF_SMALL;
+    /* RFC 5489 2: with ECDHE-PSK the parameters follow the hint, unsigned (the PSK
+     * authenticates); otherwise the certificate's key signs them. */
+    if (kx == SDTLS_KX_ECDHE_PSK) {
+        return 0;
     }
-    if (sdtls__sign(hs->cfg->cert.key, (sdtls_sig_scheme)hs->sig_scheme, signed_data,
-                    64 + params_len, w->buf + w->len, w->cap - w->len, &sig_len) != 0) {
-        return SDTLS_ALERT(INTERNAL_ERROR);
-    }
-    sdtls_put_u16(len_at, (uint16_t)sig_len);
-    w->len += sig_len;
-    return 0;
-}
-
-static int write_certificate_request(const sdtls__hs12 *hs, sdtls_wr *w)
-{
-    size_t m;
-    static const uint8_t types[] = {64, 1}; /* ecdsa_sign, rsa_sign */
-    SDTLS_TRY(sdtls_wr_vec(w, 1, types, sizeof(types)));
-    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &m));
-    for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
-        SDTLS_TRY(sdtls_wr_u16(w, sdtls__sig_schemes[i]));
-    }
-    SDTLS_TRY(sdtls_wr_vec_close(w, 2, m));
-    return sdtls_wr_vec(w, 2, NULL, 0); /* no certificate_authorities */
+    return hs->cfg->profile->pki->sign_key_exchange(hs, w, start);
 }
 
 static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
@@ -330,25 +267,21 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     }
     uint16_t group = 0, scheme = 0;
     const sdtls__suite *chosen = NULL;
+    const sdtls__hs12_pki *pki = hs->cfg->profile->pki;
     int have_group = choose_group(hs, &ch, &group) == 0;
-    int have_sig = hs->cfg->has_cert && sdtls__hs12_pick_sig(hs, &scheme) == 0;
+    int no_sig = 0; /* a certificate suite failed for want of a signature scheme */
     for (size_t i = 0; i < hs->cfg->n_suites && chosen == NULL; i++) {
         const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
         if (s == NULL || !sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) ||
-            (s->cbc && !ch.ext.etm) ||
-            (SDTLS_KX_HAS_ECDHE(s->kx) && !have_group) ||
-            (SDTLS_KX_HAS_CERT(s->kx) && (!have_sig || !suite_fits_key(s, hs->cfg->cert.key) ||
-                                          (s->kx == SDTLS_KX_ECDHE_ECDSA &&
-                                           !cert_curve_ok(hs, &ch))))) {
+            (s->cbc && !ch.ext.etm) || (SDTLS_KX_HAS_ECDHE(s->kx) && !have_group) ||
+            !sdtls__u16_list_has(ch.suites, s->id)) {
             continue;
         }
-        sdtls_rd r = ch.suites;
-        uint16_t id;
-        while (sdtls_rd_u16(&r, &id) == 0) {
-            if (id == s->id) {
-                chosen = s;
-                break;
-            }
+        /* usable() promises the certificate engine for a certificate suite. */
+        int why = SDTLS_KX_HAS_CERT(s->kx) ? pki->suite_ok(hs, &ch, s, &scheme) : 0;
+        no_sig |= why == SDTLS_PKI_NO_SIG;
+        if (why == 0) {
+            chosen = s;
         }
     }
     if (chosen == NULL) {
@@ -357,8 +290,10 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         size_t n_ours = 0;
         for (size_t i = 0; i < hs->cfg->n_suites; i++) {
             const sdtls__suite *s = sdtls__suite_by_id(hs->cfg->suites[i]);
+            uint16_t unused;
             if (s != NULL && sdtls__suite_usable(hs->cfg, s, SDTLS_ROLE_SERVER) &&
-                (!SDTLS_KX_HAS_CERT(s->kx) || suite_fits_key(s, hs->cfg->cert.key))) {
+                (!SDTLS_KX_HAS_CERT(s->kx) ||
+                 pki->suite_ok(hs, &ch, s, &unused) != SDTLS_PKI_KEY_TYPE)) {
                 sdtls_put_u16(our_ids + 2 * n_ours++, s->id);
             }
         }
@@ -367,7 +302,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
         sdtls__log(hs->cfg, SDTLS_LOG_ERROR,
                    "no shared cipher suite%s%s: we offered %s; the peer offered %s",
                    have_group ? "" : " (no shared group)",
-                   have_sig ? "" : " (no signature scheme for our key)", ours, theirs);
+                   no_sig ? " (no signature scheme for our key)" : "", ours, theirs);
         return SDTLS_ALERT(HANDSHAKE_FAILURE);
     }
     SDTLS_TRY(choose_alpn(hs, &ch));
@@ -387,7 +322,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     hs->sig_scheme = scheme;
     hs->peer_ems = ch.ext.ems;
     hs->peer_point_formats = ch.ext.has_point_formats;
-    hs->peer_reneg = ch.ext.has_reneg || offers_suite(ch.suites, 0x00FF);
+    hs->peer_reneg = ch.ext.has_reneg || sdtls__u16_list_has(ch.suites, 0x00FF);
     hs->out->peer_hb_mode = hs->cfg->heartbeat != 0 ? ch.ext.heartbeat_mode : 0;
     /* RFC 7250 4.2: a raw key when the client takes one and we are set up for it. */
     hs->rpk_ours = hs->rpk_peer = 0;
@@ -412,7 +347,9 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     sdtls__log(hs->cfg, SDTLS_LOG_INFO, "chose %s, group %s", chosen->name,
                sdtls__group_name(group));
 
-    uint8_t buf[SDTLS_DEFAULT_MAX_MSG];
+    /* ServerHello (under 1 KiB with every extension) or ServerKeyExchange (hint, ECDH
+     * share and a signature of up to 2 KiB). */
+    uint8_t buf[4096];
     sdtls_wr w;
     sdtls__flight_reset(&hs->flight);
     w = sdtls_wr_init(buf, sizeof(buf));
@@ -422,11 +359,7 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO, 0, buf, w.len));
     int with_cert = SDTLS_KX_HAS_CERT(chosen->kx);
     if (with_cert) {
-        w = sdtls_wr_init(buf, sizeof(buf));
-        if (sdtls__hs12_write_certificate(hs, &w) != 0) {
-            return SDTLS_ALERT(INTERNAL_ERROR);
-        }
-        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE, 0, buf, w.len));
+        SDTLS_TRY(pki->queue_certificate(hs));
     }
     /* RFC 4279 2: plain PSK sends ServerKeyExchange only to carry an identity hint. */
     if (chosen->kx != SDTLS_KX_PSK || hs->cfg->psk_hint_len > 0) {
@@ -439,34 +372,11 @@ static int on_client_hello(sdtls__hs12 *hs, const uint8_t *body, size_t len, uin
     }
     int request_cert = with_cert && hs->cfg->client_auth_request;
     if (request_cert) {
-        w = sdtls_wr_init(buf, sizeof(buf));
-        if (write_certificate_request(hs, &w) != 0) {
-            return SDTLS_ALERT(INTERNAL_ERROR);
-        }
-        SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_CERTIFICATE_REQUEST, 0, buf, w.len));
+        SDTLS_TRY(pki->queue_certificate_request(hs));
     }
     SDTLS_TRY(sdtls__hs12_queue(hs, SDTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
     sdtls__hs12_send_flight(hs, 1);
     *next = request_cert ? S_WAIT_CERT : S_WAIT_CKE;
-    return 0;
-}
-
-static int on_certificate(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_t seq,
-                          sdtls__hs_state *next)
-{
-    int rc = sdtls__hs12_check_peer_chain(hs, body, len);
-    if (rc == 1) {
-        if (hs->cfg->client_auth_require) {
-            sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client sent no certificate; one is required");
-            return SDTLS_ALERT(HANDSHAKE_FAILURE);
-        }
-        hs->peer_sent_cert = 0;
-        *next = S_WAIT_CKE;
-        return 0;
-    }
-    SDTLS_TRY(rc);
-    hs->peer_sent_cert = 1;
-    *next = S_WAIT_CKE;
     return 0;
 }
 
@@ -483,8 +393,8 @@ static int on_client_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t l
     }
     SDTLS_TRY(sdtls_rd_done(&r));
     if (SDTLS_KX_HAS_ECDHE(kx) &&
-        sdtls__kex_derive(hs->kex, point.p, sdtls_rd_left(&point), hs->pms, sizeof(hs->pms),
-                          &hs->pms_len) != 0) {
+        hs->cfg->profile->kex->derive(hs->kex, point.p, sdtls_rd_left(&point), hs->pms,
+                                      sizeof(hs->pms), &hs->pms_len) != 0) {
         return SDTLS_ALERT(ILLEGAL_PARAMETER);
     }
     if (SDTLS_KX_IS_PSK(kx)) {
@@ -509,27 +419,6 @@ static int on_client_key_exchange(sdtls__hs12 *hs, const uint8_t *body, size_t l
     }
     SDTLS_TRY(sdtls__hs12_derive_keys(hs));
     *next = hs->peer_sent_cert ? S_WAIT_CV : S_WAIT_CCS;
-    return 0;
-}
-
-static int on_certificate_verify(sdtls__hs12 *hs, const uint8_t *body, size_t len,
-                                 uint16_t seq, sdtls__hs_state *next)
-{
-    sdtls_rd r = sdtls_rd_init(body, len), sig;
-    uint16_t scheme;
-    SDTLS_TRY(sdtls_rd_u16(&r, &scheme));
-    SDTLS_TRY(sdtls_rd_vec(&r, 2, 1, 0xffff, &sig));
-    SDTLS_TRY(sdtls_rd_done(&r));
-    if (!sdtls__hs12_offered_sig(scheme) ||
-        !sdtls__sig_fits_key((sdtls_sig_scheme)scheme, hs->peer_key, 1)) {
-        return SDTLS_ALERT(ILLEGAL_PARAMETER);
-    }
-    if (sdtls__verify(hs->peer_key, (sdtls_sig_scheme)scheme, hs->tr, hs->tr_before, sig.p,
-                      sdtls_rd_left(&sig)) != 0) {
-        sdtls__log(hs->cfg, SDTLS_LOG_ERROR, "client CertificateVerify does not verify");
-        return SDTLS_ALERT(DECRYPT_ERROR);
-    }
-    *next = S_WAIT_CCS;
     return 0;
 }
 
@@ -559,10 +448,8 @@ static int on_finished(sdtls__hs12 *hs, const uint8_t *body, size_t len, uint16_
 const sdtls__hs_row sdtls__hs12_server_rows[] = {
     {S_WAIT_CH, SDTLS_HS_CLIENT_HELLO, on_client_hello,
      NEXT(S_WAIT_CH) | NEXT(S_WAIT_CERT) | NEXT(S_WAIT_CKE), 0},
-    {S_WAIT_CERT, SDTLS_HS_CERTIFICATE, on_certificate, NEXT(S_WAIT_CKE), 1},
     {S_WAIT_CKE, SDTLS_HS_CLIENT_KEY_EXCHANGE, on_client_key_exchange,
      NEXT(S_WAIT_CV) | NEXT(S_WAIT_CCS), 1},
-    {S_WAIT_CV, SDTLS_HS_CERTIFICATE_VERIFY, on_certificate_verify, NEXT(S_WAIT_CCS), 1},
     {S_WAIT_CCS, SDTLS_HS_CCS, on_ccs, NEXT(S_WAIT_FIN), 0},
     {S_WAIT_FIN, SDTLS_HS_FINISHED, on_finished, NEXT(HS_DONE), 1},
 };

@@ -76,11 +76,22 @@ const sdtls__suite *sdtls__suite_by_name(const char *name, size_t len)
     return NULL;
 }
 
-size_t sdtls__suite_defaults(uint16_t *out, size_t cap)
+int sdtls__suite_in_build(const sdtls__profile *p, const sdtls__suite *s)
+{
+    if ((SDTLS_KX_HAS_CERT(s->kx) && p->pki == NULL) ||
+        (SDTLS_KX_HAS_ECDHE(s->kx) && p->kex == NULL)) {
+        return 0;
+    }
+    return s->cbc ? p->cbc != NULL : (int)((p->aeads >> s->aead) & 1u);
+}
+
+size_t sdtls__suite_defaults(const sdtls__profile *p, uint16_t *out, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < SDTLS_ARRAY_LEN(suites) && n < cap; i++) {
-        out[n++] = suites[i].id;
+        if (sdtls__suite_in_build(p, &suites[i])) {
+            out[n++] = suites[i].id;
+        }
     }
     return n;
 }
@@ -156,6 +167,9 @@ const sdtls__srtp_profile *sdtls__srtp_by_name(const char *name, size_t len)
 
 int sdtls__suite_usable(const sdtls_config *cfg, const sdtls__suite *s, sdtls_role role)
 {
+    if (!sdtls__suite_in_build(cfg->profile, s)) {
+        return 0;
+    }
     /* CBC records are not defined here with connection IDs; keep the two apart. */
     if (s->cbc && (!cfg->legacy_cbc || cfg->cid_len >= 0)) {
         return 0;
