@@ -6,7 +6,9 @@
 #   2. build/       cc (gcc), -DSDTLS_WERROR=ON                 ctest: unit, conn, interop
 #   3. build-asan/  clang, -DSDTLS_ASAN=ON -DSDTLS_UBSAN=ON     ctest: unit, conn, interop
 #                   (leak detection on; any sanitizer report fails the test)
-#   4. build-fuzz/  clang, -DSDTLS_BUILD_FUZZ=ON (only if fuzz/CMakeLists.txt exists)
+#   4. build-psk-ccm8/  the reduced library, -DSDTLS_PROFILE=psk-ccm8, clang with ASan+UBSan
+#                   and -Werror                                 ctest: its unit tests, interop
+#   5. build-fuzz/  clang, -DSDTLS_BUILD_FUZZ=ON (only if fuzz/CMakeLists.txt exists)
 #                                                               ctest -L fuzz: short fixed runs
 #
 # Every stage runs even if an earlier one failed; the last line is "N passed, N failed" over
@@ -15,7 +17,7 @@
 #
 # Environment: JOBS (default: nproc) for builds; CTEST_JOBS (default: 2 * JOBS, since the
 # interop tests mostly wait on timers and peers) for ctest; SDTLS_TEST_BUILD_ROOT (default: the
-# repository) to put the three build directories elsewhere.
+# repository) to put the build directories elsewhere.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -101,6 +103,10 @@ command -v clang >/dev/null 2>&1 || ASAN_CC=gcc
 stage "asan+ubsan ($ASAN_CC)" "$BUILD_ROOT/build-asan" "" -- \
     -DCMAKE_C_COMPILER="$ASAN_CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSDTLS_ASAN=ON \
     -DSDTLS_UBSAN=ON -DSDTLS_BUILD_BENCH=OFF
+
+stage "psk-ccm8 profile ($ASAN_CC, asan+ubsan)" "$BUILD_ROOT/build-psk-ccm8" "" -- \
+    -DCMAKE_C_COMPILER="$ASAN_CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSDTLS_PROFILE=psk-ccm8 \
+    -DSDTLS_WERROR=ON -DSDTLS_ASAN=ON -DSDTLS_UBSAN=ON
 
 if [[ -f $ROOT/fuzz/CMakeLists.txt ]]; then
     stage "fuzz (clang, short runs)" "$BUILD_ROOT/build-fuzz" "-L fuzz" -- \
