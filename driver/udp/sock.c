@@ -111,6 +111,11 @@ static int split_host_port(const char *text, char *buf, size_t cap, const char *
     if (**port == '\0') {
         return SDTLS_UDP_ERR_RESOLVE;
     }
+    /* A numeric port must fit 16 bits: getaddrinfo() would silently take 99999 as 34463. */
+    if (strspn(*port, "0123456789") == strlen(*port) &&
+        (strlen(*port) > 5 || strtoul(*port, NULL, 10) > 65535)) {
+        return SDTLS_UDP_ERR_RESOLVE;
+    }
     if (**host == '\0' || strcmp(*host, "*") == 0) {
         *host = NULL;
     }

@@ -898,6 +898,22 @@ static void test_zero_timeout_reads(void **state)
     sdtls_config_free(ccfg);
 }
 
+/* Address text: numeric ports must fit 16 bits (getaddrinfo() alone wraps 99999 to 34463). */
+static void test_addr_parse_ports(void **state)
+{
+    sdtls_udp_addr a;
+    char text[64];
+    assert_int_equal(sdtls_udp_addr_parse("127.0.0.1:65535", 0, &a), 0);
+    assert_int_equal(sdtls_udp_addr_format(&a, text, sizeof(text)), 0);
+    assert_string_equal(text, "127.0.0.1:65535");
+    assert_int_equal(sdtls_udp_addr_parse("[::1]:0", 1, &a), 0);
+    static const char *const bad[] = {"127.0.0.1:65536", "127.0.0.1:99999", "127.0.0.1:000001",
+                                      "[::1]:70000",     "127.0.0.1:",      "127.0.0.1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sdtls_udp_addr_parse(bad[i], 0, &a), SDTLS_UDP_ERR_RESOLVE);
+    }
+}
+
 static void test_set_limits_args(void **state)
 {
     server sv;
@@ -922,6 +938,7 @@ static void test_set_limits_args(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_addr_parse_ports),
         cmocka_unit_test(test_set_limits_args),
         cmocka_unit_test(test_zero_timeout_reads),
         cmocka_unit_test(test_half_open_cap_and_deadline),
