@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint8_t mode = data[0];
-    static const size_t pools[4] = {SDTLS_DEFAULT_REASM_BYTES, 4096, 600, 65536};
+    static const size_t pools[4] = {SDTLS_REASM_FOR(SDTLS_DEFAULT_MAX_MSG), 4096, 600, 65536};
     static const uint32_t maxes[4] = {16384, 1000, 64, 0xffffff};
     size_t pool_cap = pools[(mode >> 1) & 3];
     uint32_t max_msg = maxes[(mode >> 3) & 3];
