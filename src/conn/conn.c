@@ -480,7 +480,12 @@ static int process_record(sdtls_conn *c, sdtls__rec *rec, int from_future)
     uint8_t *pt = (uint8_t *)(uintptr_t)rec->payload + sdtls__cipher_pt_offset(cs);
     size_t len;
     uint8_t type;
-    if (sdtls__rec_open_type(cs, rec, pt, &len, &type) != 0) {
+    int open_rc = sdtls__rec_open_type(cs, rec, pt, &len, &type);
+    if (open_rc == SDTLS_REC_MALFORMED) {
+        c->stats.drop_malformed++;
+        return 0;
+    }
+    if (open_rc != 0) {
         if (c->stats.drop_bad_mac++ == 0 && !c->established && sdtls__cipher_keyed(cs)) {
             /* The first protected record of a handshake failing is worth one line: it is how
              * mismatched keys (a wrong PSK, for one) show. */

@@ -265,10 +265,10 @@ static int open_cbc(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_
         bad |= in_pad & (unsigned)(out[ct_len - 1 - i] != pad);
     }
     if (bad) {
-        return SDTLS_DROP;
+        return SDTLS_REC_MALFORMED;
     }
     *out_len = ct_len - pad - 1;
-    return *out_len > SDTLS_MAX_PLAINTEXT ? SDTLS_DROP : 0;
+    return *out_len > SDTLS_MAX_PLAINTEXT ? SDTLS_REC_MALFORMED : 0;
 }
 
 int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,
@@ -351,7 +351,7 @@ static int open_cid(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out, size_
         n--;
     }
     if (n == 0 || n - 1 > SDTLS_MAX_PLAINTEXT) {
-        return SDTLS_DROP;
+        return SDTLS_REC_MALFORMED;
     }
     *type = out[n - 1];
     *out_len = n - 1;

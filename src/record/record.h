@@ -121,10 +121,14 @@ SDTLS_MUST_CHECK int sdtls__rec_next_cid(sdtls_rd *dgram, size_t cid_len, sdtls_
 
 /* Append one protected record (header included) to w, using and advancing c->next_seq.
  * Returns 0, SDTLS_ERR_BUF_SMALL, SDTLS_ERR_CRYPTO, SDTLS_ERR_STATE (sequence exhausted). */
+#define SDTLS_REC_MALFORMED (-98)
+
 SDTLS_MUST_CHECK int sdtls__rec_seal(sdtls__cipher *c, uint8_t type, uint16_t version,
                                      const uint8_t *pt, size_t len, sdtls_wr *w);
 /* Unprotect rec into out (capacity at least rec->len); *out_len receives the plaintext
- * length. SDTLS_DROP on authentication failure or malformed ciphertext. Does not touch the
+ * length. SDTLS_DROP on authentication failure or malformed ciphertext; SDTLS_REC_MALFORMED
+ * (drop too) when the record authenticated but what it holds is malformed: an RFC 9146 inner
+ * plaintext of zeros only, bad CBC padding, a plaintext over 2^14 bytes. Does not touch the
  * replay window: the caller checks it before and updates it after. A tls12_cid record
  * (c->use_cid) yields its inner content and real type in *type; otherwise *type = rec->type. */
 SDTLS_MUST_CHECK int sdtls__rec_open(sdtls__cipher *c, const sdtls__rec *rec, uint8_t *out,

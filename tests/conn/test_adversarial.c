@@ -307,6 +307,36 @@ static void test_replayed_record_dropped(void **state)
     finish();
 }
 
+/* RFC 9146: an authenticated tls12_cid record whose inner plaintext is all zeros has no
+ * content type. Dropped and counted as malformed, not as a failed MAC (the counter an operator
+ * reads for wrong keys). */
+static void test_cid_zero_inner_plaintext(void **state)
+{
+    assert_int_equal(sdtls_config_set_cid(ccfg, 2), 0);
+    assert_int_equal(sdtls_config_set_cid(scfg, 3), 0);
+    start();
+    assert_int_equal(link_run_handshake(&l, 60000), 0);
+    static const uint8_t zeros[6] = {0};
+    uint8_t dg[128];
+    sdtls_wr w = sdtls_wr_init(dg, sizeof(dg));
+    assert_int_equal(sdtls__rec_seal(&l.ep[0]->wr1, 0, SDTLS_VERSION_DTLS12, zeros,
+                                     sizeof(zeros), &w),
+                     0);
+    sdtls_stats before, after;
+    sdtls_conn_stats(l.ep[1], &before);
+    link_inject(&l, 1, dg, w.len);
+    sdtls_conn_stats(l.ep[1], &after);
+    assert_int_equal(after.drop_malformed, before.drop_malformed + 1);
+    assert_int_equal(after.drop_bad_mac, before.drop_bad_mac);
+    assert_int_equal(l.err[1], 0);
+    assert_int_equal(link_write(&l, 0, "ok", 2), 0);
+    link_run_for(&l, 10);
+    assert_int_equal(l.rx_len[1], 2);
+    finish();
+    assert_int_equal(sdtls_config_set_cid(ccfg, -1), 0);
+    assert_int_equal(sdtls_config_set_cid(scfg, -1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_renegotiation_refused),
         cmocka_unit_test(test_epoch0_data_after_handshake),
         cmocka_unit_test(test_replayed_record_dropped),
+        cmocka_unit_test(test_cid_zero_inner_plaintext),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,9 +1,10 @@
 /*
  * Unit tests of the DTLS 1.2 record layer (src/record/record.c): header framing, seal/open for
  * every AEAD we support, the nonce and additional data layout (RFC 5288, RFC 6655, RFC 7905,
- * RFC 6347 4.1.2.1), and every way a record can be refused: tampered header fields, tampered
- * ciphertext or tag, records too short for nonce + tag, lengths beyond the datagram and the
- * 2^14 + 2048 limit.
+ * RFC 6347 4.1.2.1), the RFC 9146 tls12_cid record (layout, additional data, inner
+ * plaintext and padding), and every way a record can be refused: tampered header fields,
+ * tampered ciphertext or tag, records too short for nonce + tag, lengths beyond the datagram
+ * and the 2^14 + 2048 limit, the wrong or a missing connection ID.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -679,6 +680,184 @@ static void test_cipher_clear_wipes(void **state)
     sdtls__cipher_clear(&wr);
 }
 
+/* ---- RFC 9146 connection ID records ------------------------------------------------------- */
+
+static const uint8_t test_cid[4] = {0xc1, 0xc2, 0xc3, 0xc4};
+
+static void cid_pair(sdtls_aead_id a, size_t pad_to, sdtls__cipher *wr, sdtls__cipher *rd)
+{
+    pair_init(a, 1, wr, rd);
+    wr->use_cid = rd->use_cid = 1;
+    memcpy(wr->cid, test_cid, sizeof(test_cid));
+    memcpy(rd->cid, test_cid, sizeof(test_cid));
+    wr->cid_len = rd->cid_len = sizeof(test_cid);
+    wr->pad_to = pad_to;
+}
+
+/* Seal (type, pt) with wr, parse with the receiver's CID length, open with rd. */
+static int cid_roundtrip(sdtls__cipher *wr, sdtls__cipher *rd, uint8_t type, const uint8_t *pt,
+                         size_t len, uint8_t *out, size_t *out_len, uint8_t *out_type)
+{
+    static uint8_t buf[SDTLS_MAX_PLAINTEXT + 512];
+    sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+    assert_int_equal(sdtls__rec_seal(wr, type, SDTLS_VERSION_DTLS12, pt, len, &w), 0);
+    sdtls_rd r = sdtls_rd_init(buf, w.len);
+    sdtls__rec rec;
+    assert_int_equal(sdtls__rec_next_cid(&r, rd->cid_len, &rec), 0);
+    assert_int_equal(sdtls_rd_left(&r), 0);
+    return sdtls__rec_open_type(rd, &rec, out, out_len, out_type);
+}
+
+/* The wire layout and the additional data of RFC 9146 4 and 5, checked by opening the record
+ * with the AEAD alone and an additional-data block built here from the RFC's description. */
+static void test_cid_layout(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < N_AEADS; k++) {
+        sdtls_aead_id a = all_aeads[k];
+        sdtls__cipher wr, rd;
+        cid_pair(a, 16, &wr, &rd);
+        wr.next_seq = 0x0000010203040506ull;
+        static const uint8_t pt[5] = {'h', 'e', 'l', 'l', 'o'};
+        uint8_t buf[200];
+        sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+        assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_APPLICATION_DATA, SDTLS_VERSION_DTLS12, pt,
+                                         sizeof(pt), &w),
+                         0);
+        /* tls12_cid, version, epoch 1, sequence, the CID, then the length. */
+        static const uint8_t hdr[] = {25, 0xfe, 0xfd, 0, 1, 1, 2, 3, 4, 5, 6};
+        assert_memory_equal(buf, hdr, sizeof(hdr));
+        assert_memory_equal(buf + 11, test_cid, 4);
+        size_t body = (size_t)buf[15] << 8 | buf[16];
+        assert_int_equal(w.len, 17 + body);
+        /* DTLSInnerPlaintext: content, real type, zeros up to a multiple of 16. */
+        size_t inner = 16;
+        size_t explicit_nonce = a == SDTLS_AEAD_CHACHA20_POLY1305 ? 0 : 8;
+        assert_int_equal(body, explicit_nonce + inner + sdtls__aead_tag_len(a));
+        uint8_t aad[8 + 3 + 2 + 8 + 4 + 2];
+        memset(aad, 0xff, 8); /* seq_num_placeholder */
+        aad[8] = 25;
+        aad[9] = 4; /* cid_length */
+        aad[10] = 25;
+        aad[11] = 0xfe;
+        aad[12] = 0xfd;
+        memcpy(aad + 13, buf + 3, 8); /* epoch and sequence number */
+        memcpy(aad + 21, test_cid, 4);
+        sdtls_put_u16(aad + 25, (uint16_t)inner);
+        uint8_t key[32], iv[12], nonce[12];
+        known_key(key, iv, 0);
+        const uint8_t *ct = buf + 17;
+        memcpy(nonce, iv, 12);
+        if (explicit_nonce != 0) {
+            memcpy(nonce + 4, ct, 8);
+            ct += 8;
+        } else {
+            for (int i = 0; i < 8; i++) {
+                nonce[4 + i] ^= buf[3 + i];
+            }
+        }
+        sdtls__aead *ctx = NULL;
+        uint8_t out[16];
+        assert_int_equal(sdtls__aead_new(a, key, 0, &ctx), 0);
+        if (sdtls__aead_open(ctx, nonce, aad, sizeof(aad), ct, inner + sdtls__aead_tag_len(a),
+                             out) != 0) {
+            fail_msg("%s: tls12_cid record does not match RFC 9146", aead_name(a));
+        }
+        static const uint8_t want[16] = {'h', 'e', 'l', 'l', 'o', SDTLS_CT_APPLICATION_DATA};
+        assert_memory_equal(out, want, sizeof(want));
+        sdtls__aead_free(ctx);
+        pair_clear(&wr, &rd);
+    }
+}
+
+static void test_cid_roundtrip_and_padding(void **state)
+{
+    (void)state;
+    static const size_t pads[] = {0, 1, 16, 255};
+    static const size_t lens[] = {0, 1, 15, 16, 17, 1000, SDTLS_MAX_PLAINTEXT};
+    static uint8_t pt[SDTLS_MAX_PLAINTEXT], out[SDTLS_MAX_PLAINTEXT + 512];
+    fill(pt, sizeof(pt), 3);
+    for (size_t p = 0; p < sizeof(pads) / sizeof(pads[0]); p++) {
+        for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+            sdtls__cipher wr, rd;
+            cid_pair(SDTLS_AEAD_AES_128_CCM_8, pads[p], &wr, &rd);
+            size_t n = 0;
+            uint8_t type = 0;
+            assert_int_equal(cid_roundtrip(&wr, &rd, SDTLS_CT_ALERT, pt, lens[i], out, &n, &type),
+                             0);
+            assert_int_equal(type, SDTLS_CT_ALERT);
+            assert_int_equal(n, lens[i]);
+            assert_memory_equal(out, pt, n);
+            pair_clear(&wr, &rd);
+        }
+    }
+}
+
+/* The real type is the last non-zero byte of the inner plaintext: the sender's bytes decide
+ * it when its own type byte is 0, and an inner plaintext of zeros only is malformed. */
+static void test_cid_inner_plaintext_type(void **state)
+{
+    (void)state;
+    sdtls__cipher wr, rd;
+    cid_pair(SDTLS_AEAD_AES_128_GCM, 0, &wr, &rd);
+    uint8_t out[64], type = 0;
+    size_t n = 0;
+    static const uint8_t chosen[] = {'a', 'b', 'c', SDTLS_CT_HANDSHAKE, 0, 0};
+    assert_int_equal(cid_roundtrip(&wr, &rd, 0, chosen, sizeof(chosen), out, &n, &type), 0);
+    assert_int_equal(type, SDTLS_CT_HANDSHAKE);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "abc", 3);
+    static const uint8_t zeros[8] = {0};
+    assert_int_equal(cid_roundtrip(&wr, &rd, 0, zeros, sizeof(zeros), out, &n, &type),
+                     SDTLS_REC_MALFORMED);
+    assert_int_equal(cid_roundtrip(&wr, &rd, 0, zeros, 0, out, &n, &type), SDTLS_REC_MALFORMED);
+    pair_clear(&wr, &rd);
+}
+
+static void test_cid_refused(void **state)
+{
+    (void)state;
+    sdtls__cipher wr, rd;
+    uint8_t buf[200], out[200], type;
+    size_t n;
+    sdtls__rec rec;
+    cid_pair(SDTLS_AEAD_AES_128_CCM_8, 0, &wr, &rd);
+    sdtls_wr w = sdtls_wr_init(buf, sizeof(buf));
+    assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_APPLICATION_DATA, SDTLS_VERSION_DTLS12,
+                                     (const uint8_t *)"x", 1, &w),
+                     0);
+    /* Another CID of the same length: refused (it is also under the MAC). */
+    rd.cid[3] ^= 1;
+    sdtls_rd r = sdtls_rd_init(buf, w.len);
+    assert_int_equal(sdtls__rec_next_cid(&r, 4, &rec), 0);
+    assert_int_equal(sdtls__rec_open_type(&rd, &rec, out, &n, &type), SDTLS_DROP);
+    rd.cid[3] ^= 1;
+    /* Parsed with another CID length, the length field is read from the wrong place. */
+    r = sdtls_rd_init(buf, w.len);
+    if (sdtls__rec_next_cid(&r, 5, &rec) == 0) {
+        assert_int_equal(sdtls__rec_open_type(&rd, &rec, out, &n, &type), SDTLS_DROP);
+    }
+    /* A tls12_cid record to an epoch without CIDs, and a plain record to one with them. */
+    r = sdtls_rd_init(buf, w.len);
+    assert_int_equal(sdtls__rec_next_cid(&r, 4, &rec), 0);
+    rd.use_cid = 0;
+    assert_int_equal(sdtls__rec_open_type(&rd, &rec, out, &n, &type), SDTLS_DROP);
+    rd.use_cid = 1;
+    wr.use_cid = 0;
+    w = sdtls_wr_init(buf, sizeof(buf));
+    assert_int_equal(sdtls__rec_seal(&wr, SDTLS_CT_APPLICATION_DATA, SDTLS_VERSION_DTLS12,
+                                     (const uint8_t *)"x", 1, &w),
+                     0);
+    r = sdtls_rd_init(buf, w.len);
+    assert_int_equal(sdtls__rec_next_cid(&r, 4, &rec), 0);
+    assert_int_equal(sdtls__rec_open_type(&rd, &rec, out, &n, &type), SDTLS_DROP);
+    /* A tls12_cid header cut inside its CID. */
+    static const uint8_t cut[] = {25, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0xc1, 0xc2};
+    r = sdtls_rd_init(cut, sizeof(cut));
+    assert_int_equal(sdtls__rec_next_cid(&r, 4, &rec), SDTLS_DROP);
+    pair_clear(&wr, &rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +881,10 @@ int main(void)
         cmocka_unit_test(test_sequence_exhaustion),
         cmocka_unit_test(test_replayed_record),
         cmocka_unit_test(test_cipher_clear_wipes),
+        cmocka_unit_test(test_cid_layout),
+        cmocka_unit_test(test_cid_roundtrip_and_padding),
+        cmocka_unit_test(test_cid_inner_plaintext_type),
+        cmocka_unit_test(test_cid_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
