@@ -47,6 +47,24 @@ int sdtls__random(const sdtls_config *cfg, uint8_t *buf, size_t len)
     return cfg->rng(cfg->rng_user, buf, len) == 0 ? 0 : SDTLS_ERR_CRYPTO;
 }
 
+/* A fresh cookie secret from the config's RNG, scheduled as an HMAC key. */
+static int new_cookie_key(sdtls_config *cfg)
+{
+    uint8_t secret[32];
+    sdtls__hmac_key *k = NULL;
+    int rc = sdtls__random(cfg, secret, sizeof(secret));
+    if (rc == 0) {
+        rc = sdtls__hmac_key_new(SDTLS_HASH_SHA256, secret, sizeof(secret), &k);
+    }
+    sdtls__wipe(secret, sizeof(secret));
+    if (rc != 0) {
+        return rc == SDTLS_ERR_NOMEM ? rc : SDTLS_ERR_CRYPTO;
+    }
+    sdtls__hmac_key_free(cfg->cookie_key);
+    cfg->cookie_key = k;
+    return 0;
+}
+
 int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem)
 {
     sdtls_allocator m = {default_alloc, default_free, NULL};
@@ -85,9 +103,10 @@ int sdtls_config_new(sdtls_config **out, const sdtls_allocator *mem)
     cfg->reasm_bytes = SDTLS_REASM_FOR(cfg->max_msg);
     cfg->transcript_bytes = cfg->profile->transcript_bytes;
     cfg->rx_bytes = SDTLS_REC_HDR_LEN + SDTLS_MAX_CIPHERTEXT + 512;
-    if (sdtls__rand_bytes(NULL, cfg->cookie_key, sizeof(cfg->cookie_key)) != 0) {
+    int rc = new_cookie_key(cfg);
+    if (rc != 0) {
         m.free(m.user, cfg, sizeof(*cfg));
-        return SDTLS_ERR_CRYPTO;
+        return rc;
     }
     *out = cfg;
     return 0;
@@ -101,6 +120,7 @@ void sdtls_config_free(sdtls_config *cfg)
     if (cfg->profile->config_clear != NULL) {
         cfg->profile->config_clear(cfg);
     }
+    sdtls__hmac_key_free(cfg->cookie_key);
     sdtls_allocator m = cfg->mem;
     sdtls__wipe(cfg, sizeof(*cfg));
     m.free(m.user, cfg, sizeof(*cfg));
@@ -114,7 +134,7 @@ int sdtls_config_set_rng(sdtls_config *cfg, sdtls_rng_fn fn, void *user)
     cfg->rng = fn;
     cfg->rng_user = user;
     /* A deterministic RNG makes deterministic cookies too (tests rely on it). */
-    return sdtls__random(cfg, cfg->cookie_key, sizeof(cfg->cookie_key));
+    return new_cookie_key(cfg);
 }
 
 int sdtls_config_set_psk(sdtls_config *cfg, const uint8_t *identity, size_t identity_len,

@@ -89,7 +89,7 @@ struct sdtls_config {
     sdtls__timer_cfg timer;
     int cookie_on;
     uint32_t cookie_lifetime_ms;
-    uint8_t cookie_key[32];
+    sdtls__hmac_key *cookie_key; /* HMAC-SHA256 under a random secret (cookie.h) */
     int require_ems;
 
     sdtls_log_level log_level;

@@ -30,6 +30,14 @@ SDTLS_MUST_CHECK int sdtls__hmac(sdtls_hash_id h, const uint8_t *key, size_t key
 SDTLS_MUST_CHECK int sdtls__hmac_v(sdtls_hash_id h, const uint8_t *key, size_t key_len,
                                    const uint8_t *const *in, const size_t *len, size_t n,
                                    uint8_t *out);
+/* A key scheduled once for many HMACs (the cookie secret, a CBC suite's MAC key): each MAC
+ * then costs the message blocks only. mac_v only reads the key, so threads may share one. */
+typedef struct sdtls__hmac_key sdtls__hmac_key;
+SDTLS_MUST_CHECK int sdtls__hmac_key_new(sdtls_hash_id h, const uint8_t *key, size_t key_len,
+                                         sdtls__hmac_key **out);
+void sdtls__hmac_key_free(sdtls__hmac_key *k); /* NULL is fine */
+SDTLS_MUST_CHECK int sdtls__hmac_key_mac_v(const sdtls__hmac_key *k, const uint8_t *const *in,
+                                           const size_t *len, size_t n, uint8_t *out);
 
 /* TLS 1.2 PRF (RFC 5246 5) with HMAC-`h`: out = PRF(secret, label, seed1 + seed2). */
 SDTLS_MUST_CHECK int sdtls__tls12_prf(sdtls_hash_id h, const uint8_t *secret, size_t secret_len,

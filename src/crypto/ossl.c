@@ -91,53 +91,96 @@ int sdtls__hmac(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8
     return sdtls__hmac_v(h, key, key_len, &in, &len, 1, out);
 }
 
-int sdtls__hmac_v(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8_t *const *in,
-                  const size_t *len, size_t n, uint8_t *out)
+struct sdtls__hmac_key {
+    EVP_MAC_CTX *ctx; /* keyed: the key schedule (inner and outer pads) is done */
+    size_t out_len;
+};
+
+void sdtls__hmac_key_free(sdtls__hmac_key *k)
+{
+    if (k != NULL) {
+        EVP_MAC_CTX_free(k->ctx); /* cleanses the key material */
+        OPENSSL_free(k);
+    }
+}
+
+int sdtls__hmac_key_new(sdtls_hash_id h, const uint8_t *key, size_t key_len,
+                        sdtls__hmac_key **out)
 {
     const char *name = md_name(h);
-    if (name == NULL || out == NULL || (key == NULL && key_len != 0) ||
-        (n != 0 && (in == NULL || len == NULL))) {
+    if (name == NULL || out == NULL || (key == NULL && key_len != 0)) {
         return SDTLS_ERR_ARG;
     }
-    int rc = SDTLS_ERR_CRYPTO;
-    EVP_MAC *mac = NULL;
-    EVP_MAC_CTX *ctx = NULL;
+    *out = NULL;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0),
         OSSL_PARAM_construct_end(),
     };
+    sdtls__hmac_key *k = OPENSSL_zalloc(sizeof(*k));
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    int rc = k == NULL ? SDTLS_ERR_NOMEM : SDTLS_ERR_CRYPTO;
+    if (k != NULL && mac != NULL && (k->ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+        /* A NULL key means "keep the previous key" to EVP_MAC_init; an empty key is a key. */
+        EVP_MAC_init(k->ctx, key != NULL ? key : empty_buf, key_len, params) == 1) {
+        k->out_len = sdtls__hash_len(h);
+        *out = k;
+        rc = 0;
+    }
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    if (rc != 0) {
+        sdtls__hmac_key_free(k);
+        return fail(rc);
+    }
+    return 0;
+}
 
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac == NULL) {
-        goto out;
-    }
-    ctx = EVP_MAC_CTX_new(mac);
-    if (ctx == NULL) {
-        rc = SDTLS_ERR_NOMEM;
-        goto out;
-    }
-    /* A NULL key means "keep the previous key" to EVP_MAC_init; an empty key is a key. */
-    if (EVP_MAC_init(ctx, key != NULL ? key : empty_buf, key_len, params) != 1) {
-        goto out;
-    }
+/* Feed the pieces to a keyed context and finish. */
+static int hmac_run(EVP_MAC_CTX *ctx, size_t out_len, const uint8_t *const *in,
+                    const size_t *len, size_t n, uint8_t *out)
+{
     for (size_t i = 0; i < n; i++) {
         if (in[i] == NULL && len[i] != 0) {
-            rc = SDTLS_ERR_ARG;
-            goto out;
+            return SDTLS_ERR_ARG;
         }
         if (len[i] != 0 && EVP_MAC_update(ctx, in[i], len[i]) != 1) {
-            goto out;
+            return fail(SDTLS_ERR_CRYPTO);
         }
     }
-    size_t out_len = 0;
-    if (EVP_MAC_final(ctx, out, &out_len, sdtls__hash_len(h)) != 1) {
-        goto out;
+    size_t got = 0;
+    if (EVP_MAC_final(ctx, out, &got, out_len) != 1 || got != out_len) {
+        return fail(SDTLS_ERR_CRYPTO);
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+int sdtls__hmac_key_mac_v(const sdtls__hmac_key *k, const uint8_t *const *in, const size_t *len,
+                          size_t n, uint8_t *out)
+{
+    if (k == NULL || out == NULL || (n != 0 && (in == NULL || len == NULL))) {
+        return SDTLS_ERR_ARG;
+    }
+    /* A copy of the keyed context: the key is not scheduled again, and the shared one is
+     * only read, so concurrent callers need no lock. */
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(k->ctx);
+    if (ctx == NULL) {
+        return fail(SDTLS_ERR_NOMEM);
+    }
+    int rc = hmac_run(ctx, k->out_len, in, len, n, out);
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-    return rc == 0 ? 0 : fail(rc);
+    return rc;
+}
+
+int sdtls__hmac_v(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8_t *const *in,
+                  const size_t *len, size_t n, uint8_t *out)
+{
+    sdtls__hmac_key *k = NULL;
+    if (out == NULL || (n != 0 && (in == NULL || len == NULL))) {
+        return SDTLS_ERR_ARG;
+    }
+    SDTLS_TRY(sdtls__hmac_key_new(h, key, key_len, &k));
+    int rc = hmac_run(k->ctx, k->out_len, in, len, n, out);
+    sdtls__hmac_key_free(k);
+    return rc;
 }
 
 /* Run KDF `name` with `params` into out. */

@@ -2,50 +2,38 @@
 
 #include "../util/wr.h"
 
-static int mac(const uint8_t secret[32], uint32_t lifetime_ms, uint32_t t,
-               const sdtls__cookie_input *in, uint8_t out[16])
+static int mac(const sdtls__hmac_key *key, uint32_t t, const sdtls__cookie_input *in,
+               uint8_t out[16])
 {
-    uint32_t period_s = lifetime_ms / 1000 ? lifetime_ms / 1000 : 1;
-    uint8_t label[16] = "sdtls cookie";
-    uint32_t period = t / period_s;
-    label[12] = (uint8_t)(period >> 24);
-    label[13] = (uint8_t)(period >> 16);
-    label[14] = (uint8_t)(period >> 8);
-    label[15] = (uint8_t)period;
-    uint8_t key[32], full[32], tb[4], vb[2];
-    if (sdtls__hmac(SDTLS_HASH_SHA256, secret, 32, label, sizeof(label), key) != 0) {
-        return SDTLS_ERR_CRYPTO;
-    }
+    static const uint8_t label[12] = "sdtls cookie";
+    uint8_t full[32], tb[4], vb[2];
     tb[0] = (uint8_t)(t >> 24);
     tb[1] = (uint8_t)(t >> 16);
     tb[2] = (uint8_t)(t >> 8);
     tb[3] = (uint8_t)t;
     sdtls_put_u16(vb, in->version);
     uint8_t sl = (uint8_t)in->sid_len;
-    const uint8_t *parts[] = {tb, in->addr, vb, in->random, &sl, in->sid};
-    size_t lens[] = {4, in->addr_len, 2, 32, 1, in->sid_len};
-    int rc = sdtls__hmac_v(SDTLS_HASH_SHA256, key, sizeof(key), parts, lens, 6, full);
-    sdtls__wipe(key, sizeof(key));
-    if (rc != 0) {
+    const uint8_t *parts[] = {label, tb, in->addr, vb, in->random, &sl, in->sid};
+    size_t lens[] = {sizeof(label), 4, in->addr_len, 2, 32, 1, in->sid_len};
+    if (sdtls__hmac_key_mac_v(key, parts, lens, 7, full) != 0) {
         return SDTLS_ERR_CRYPTO;
     }
     memcpy(out, full, 16);
     return 0;
 }
 
-int sdtls__cookie_make(const uint8_t secret[32], uint32_t lifetime_ms,
-                       const sdtls__cookie_input *in, uint64_t now_ms,
-                       uint8_t out[SDTLS_COOKIE_LEN])
+int sdtls__cookie_make(const sdtls__hmac_key *key, const sdtls__cookie_input *in,
+                       uint64_t now_ms, uint8_t out[SDTLS_COOKIE_LEN])
 {
     uint32_t t = (uint32_t)(now_ms / 1000);
     out[0] = (uint8_t)(t >> 24);
     out[1] = (uint8_t)(t >> 16);
     out[2] = (uint8_t)(t >> 8);
     out[3] = (uint8_t)t;
-    return mac(secret, lifetime_ms, t, in, out + 4);
+    return mac(key, t, in, out + 4);
 }
 
-int sdtls__cookie_check(const uint8_t secret[32], uint32_t lifetime_ms,
+int sdtls__cookie_check(const sdtls__hmac_key *key, uint32_t lifetime_ms,
                         const sdtls__cookie_input *in, uint64_t now_ms, const uint8_t *cookie,
                         size_t cookie_len)
 {
@@ -61,7 +49,7 @@ int sdtls__cookie_check(const uint8_t secret[32], uint32_t lifetime_ms,
         return 0;
     }
     uint8_t expect[16];
-    if (mac(secret, lifetime_ms, t, in, expect) != 0) {
+    if (mac(key, t, in, expect) != 0) {
         return 0;
     }
     return sdtls__ct_equal(expect, cookie + 4, 16);

@@ -19,9 +19,8 @@ int sdtls__cipher_init_cbc(sdtls__cipher *c, const sdtls__cbc_class *cls, uint16
     sdtls__cipher_clear(c);
     c->cbc_class = cls;
     c->epoch = epoch;
-    c->mac_hash = mac_hash;
     c->mac_len = sdtls__hash_len(mac_hash);
-    memcpy(c->mac_key, mac_key, c->mac_len);
+    SDTLS_TRY(sdtls__hmac_key_new(mac_hash, mac_key, c->mac_len, &c->mac));
     SDTLS_TRY(cls->make(key, encrypt, &c->cbc));
     return encrypt ? cls->make(key, 1, &c->iv_gen) : 0;
 }
@@ -39,11 +38,13 @@ void sdtls__cipher_clear(sdtls__cipher *c)
         c->cbc_class->release(c->iv_gen);
     }
     sdtls__aead_free(c->aead);
+    sdtls__hmac_key_free(c->mac);
     sdtls__wipe(c, sizeof(*c));
     c->aead = NULL;
     c->cbc = NULL;
     c->iv_gen = NULL;
     c->cbc_class = NULL;
+    c->mac = NULL;
 }
 
 size_t sdtls__cipher_overhead(const sdtls__cipher *c)
@@ -200,7 +201,7 @@ static int etm_mac(const sdtls__cipher *c, uint64_t rn, uint8_t type, uint16_t v
     make_aad(rn, type, version, len, hdr);
     const uint8_t *parts[] = {hdr, iv_ct};
     size_t lens[] = {sizeof(hdr), len};
-    return sdtls__hmac_v(c->mac_hash, c->mac_key, c->mac_len, parts, lens, 2, mac);
+    return sdtls__hmac_key_mac_v(c->mac, parts, lens, 2, mac);
 }
 
 static int seal_cbc(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,

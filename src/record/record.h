@@ -71,8 +71,7 @@ typedef struct sdtls__cipher {
     const sdtls__cbc_class *cbc_class;
     sdtls__cbc *cbc;
     sdtls__cbc *iv_gen; /* same key, encrypt direction: derives each record's IV */
-    sdtls_hash_id mac_hash;
-    uint8_t mac_key[32];
+    sdtls__hmac_key *mac; /* scheduled once per epoch */
     size_t mac_len;
 } sdtls__cipher;
 

@@ -50,7 +50,7 @@ int sdtls_server_screen(const sdtls_config *cfg, const uint8_t *dgram, size_t le
     /* HelloVerifyRequest: record (13) + handshake header (12) + body; the record sequence
      * number repeats the ClientHello's (RFC 6347 4.2.1) so we keep no counter. */
     uint8_t cookie[SDTLS_COOKIE_LEN];
-    if (sdtls__cookie_make(cfg->cookie_key, cfg->cookie_lifetime_ms, &in, now_ms, cookie) != 0) {
+    if (sdtls__cookie_make(cfg->cookie_key, &in, now_ms, cookie) != 0) {
         return SDTLS_ERR_CRYPTO;
     }
     size_t body_len = 3 + SDTLS_COOKIE_LEN;

@@ -2,7 +2,7 @@
  * Unit tests of stateless HelloVerifyRequest cookies (src/handshake/cookie.c) and of the
  * server's front door sdtls_server_screen() (src/server/screen.c, RFC 6347 4.2.1): valid,
  * expired, future, rebound (address, port, random, session id, version) and malformed cookies;
- * key rotation; what the screen ignores, answers and accepts; the reply never larger than the
+ * the time window; what the screen ignores, answers and accepts; the reply never larger than the
  * datagram; no allocation whatever a spoofed flood sends.
  */
 #include <stdarg.h>
@@ -26,6 +26,9 @@ static const uint8_t secret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 1
 static const uint8_t addr_a[6] = {192, 0, 2, 1, 0x11, 0x51};
 static const uint8_t addr_port[6] = {192, 0, 2, 1, 0x11, 0x52};
 static const uint8_t addr_b[6] = {192, 0, 2, 2, 0x11, 0x51};
+
+/* The secret above as an HMAC key, and one with a bit flipped (another server). */
+static sdtls__hmac_key *key, *other_key;
 
 #define LIFE 30000u
 #define NOW UINT64_C(1000000000) /* ms on the caller's monotonic clock */
@@ -57,14 +60,14 @@ static void make(const hello *h, const uint8_t *addr, size_t addr_len, uint64_t 
                  uint8_t out[SDTLS_COOKIE_LEN])
 {
     sdtls__cookie_input in = input(h, addr, addr_len);
-    assert_int_equal(sdtls__cookie_make(secret, LIFE, &in, now, out), 0);
+    assert_int_equal(sdtls__cookie_make(key, &in, now, out), 0);
 }
 
 static int check(const hello *h, const uint8_t *addr, size_t addr_len, uint64_t now,
                  const uint8_t *cookie, size_t len)
 {
     sdtls__cookie_input in = input(h, addr, addr_len);
-    return sdtls__cookie_check(secret, LIFE, &in, now, cookie, len);
+    return sdtls__cookie_check(key, LIFE, &in, now, cookie, len);
 }
 
 /* ---- cookie -----------------------------------------------------------------------------------
@@ -147,11 +150,8 @@ static void test_cookie_rebound(void **state)
     o.version = SDTLS_VERSION_DTLS10;
     assert_int_equal(check(&o, addr_a, sizeof(addr_a), NOW, c, sizeof(c)), 0);
     /* Another server secret. */
-    uint8_t other[32];
-    memcpy(other, secret, 32);
-    other[5] ^= 0x40;
     sdtls__cookie_input in = input(&h, addr_a, sizeof(addr_a));
-    assert_int_equal(sdtls__cookie_check(other, LIFE, &in, NOW, c, sizeof(c)), 0);
+    assert_int_equal(sdtls__cookie_check(other_key, LIFE, &in, NOW, c, sizeof(c)), 0);
 }
 
 static void test_cookie_malformed(void **state)
@@ -188,25 +188,25 @@ static void test_cookie_malformed(void **state)
     assert_int_equal(check(&h, addr_a, sizeof(addr_a), NOW, z, sizeof(z)), 0);
 }
 
-static void test_cookie_rotation(void **state)
+static void test_cookie_time_window(void **state)
 {
     (void)state;
     hello h;
     hello_init(&h, 6);
     uint8_t c[SDTLS_COOKIE_LEN];
-    /* The key period is the lifetime (30 s): made in the last second of period 1. */
     uint64_t made = UINT64_C(59000);
     make(&h, addr_a, sizeof(addr_a), made, c);
-    /* Two seconds later, period 2: the previous period's key still verifies it. */
+    /* Valid for the lifetime (30 s), whole seconds. */
     assert_int_equal(check(&h, addr_a, sizeof(addr_a), 61000, c, sizeof(c)), 1);
     assert_int_equal(check(&h, addr_a, sizeof(addr_a), made + LIFE, c, sizeof(c)), 1);
-    /* But not beyond its lifetime, even though period 2 has not ended. */
+    /* Not beyond it. */
     assert_int_equal(check(&h, addr_a, sizeof(addr_a), made + LIFE + 1000, c, sizeof(c)), 0);
-    /* A cookie made in period 2 differs from one of period 1 for the same client. */
+    /* A cookie made at another second differs for the same client: the time is under the
+     * MAC. */
     uint8_t d[SDTLS_COOKIE_LEN];
     make(&h, addr_a, sizeof(addr_a), 61000, d);
     assert_memory_not_equal(c + 4, d + 4, 16);
-    /* A forged timestamp moved into another period with the old MAC fails. */
+    /* So a timestamp moved forward with the old MAC fails. */
     uint8_t f[SDTLS_COOKIE_LEN];
     memcpy(f, c, sizeof(f));
     sdtls_put_u16(f + 2, 61); /* t = 61 s */
@@ -425,7 +425,7 @@ static void test_screen_bad_cookies_reply(void **state)
     uint8_t good[SDTLS_COOKIE_LEN + 1];
     sdtls__cookie_input in = input(&s.h, addr_a, sizeof(addr_a));
     assert_int_equal(
-        sdtls__cookie_make(e.cfg->cookie_key, e.cfg->cookie_lifetime_ms, &in, NOW, good), 0);
+        sdtls__cookie_make(e.cfg->cookie_key, &in, NOW, good), 0);
     good[SDTLS_COOKIE_LEN] = 0x99;
     s.cookie = good;
     s.cookie_len = SDTLS_COOKIE_LEN;
@@ -458,7 +458,7 @@ static void test_screen_bad_cookies_reply(void **state)
     uint8_t theirs[SDTLS_COOKIE_LEN];
     in = input(&other, addr_a, sizeof(addr_a));
     assert_int_equal(
-        sdtls__cookie_make(e.cfg->cookie_key, e.cfg->cookie_lifetime_ms, &in, NOW, theirs), 0);
+        sdtls__cookie_make(e.cfg->cookie_key, &in, NOW, theirs), 0);
     s.cookie = theirs;
     len = build_dgram(&s, d, sizeof(d));
     assert_int_equal(verdict_of(&e, d, len), SDTLS_VERDICT_REPLY);
@@ -746,6 +746,26 @@ static void test_screen_then_server_conn(void **state)
     env_teardown(&e);
 }
 
+static int keys_setup(void **state)
+{
+    (void)state;
+    uint8_t other[32];
+    memcpy(other, secret, 32);
+    other[5] ^= 0x40;
+    return sdtls__hmac_key_new(SDTLS_HASH_SHA256, secret, 32, &key) != 0 ||
+                   sdtls__hmac_key_new(SDTLS_HASH_SHA256, other, 32, &other_key) != 0
+               ? -1
+               : 0;
+}
+
+static int keys_teardown(void **state)
+{
+    (void)state;
+    sdtls__hmac_key_free(key);
+    sdtls__hmac_key_free(other_key);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -754,7 +774,7 @@ int main(void)
         cmocka_unit_test(test_cookie_future),
         cmocka_unit_test(test_cookie_rebound),
         cmocka_unit_test(test_cookie_malformed),
-        cmocka_unit_test(test_cookie_rotation),
+        cmocka_unit_test(test_cookie_time_window),
         cmocka_unit_test(test_screen_no_cookie_replies),
         cmocka_unit_test(test_screen_bad_cookies_reply),
         cmocka_unit_test(test_screen_ignores),
@@ -765,5 +785,5 @@ int main(void)
         cmocka_unit_test(test_screen_then_server_conn),
         cmocka_unit_test(test_screen_null_empty_datagram),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
 }

@@ -113,8 +113,7 @@ static int send_hello_verify_request(sdtls__hs12 *hs, const sdtls__client_hello 
     sdtls__cookie_input in = {hs->peer_addr, hs->peer_addr_len, ch->version, ch->random,
                               ch->sid, ch->sid_len};
     uint8_t cookie[SDTLS_COOKIE_LEN], body[3 + SDTLS_COOKIE_LEN];
-    if (sdtls__cookie_make(hs->cfg->cookie_key, hs->cfg->cookie_lifetime_ms, &in, hs->now_ms,
-                           cookie) != 0) {
+    if (sdtls__cookie_make(hs->cfg->cookie_key, &in, hs->now_ms, cookie) != 0) {
         return SDTLS_ALERT(INTERNAL_ERROR);
     }
     sdtls_wr w = sdtls_wr_init(body, sizeof(body));
