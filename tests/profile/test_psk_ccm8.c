@@ -86,6 +86,22 @@ static void test_client_hello_offers_ccm8_only(void **state)
     assert_int_equal(out[62], 2);
     assert_int_equal(out[63], 0xC0);
     assert_int_equal(out[64], 0xA8);
+    /* No ECC or signature extensions for a PSK-only offer (RFC 8422 4): walk the list. */
+    assert_int_equal(out[65], 1);
+    assert_int_equal(out[66], 0);
+    size_t ext_end = 69 + ((size_t)out[67] << 8 | out[68]);
+    assert_int_equal(ext_end, len);
+    int saw_ems = 0;
+    for (size_t p = 69; p < ext_end;) {
+        unsigned type = (unsigned)out[p] << 8 | out[p + 1];
+        size_t n = (size_t)out[p + 2] << 8 | out[p + 3];
+        assert_true(type != 10 && type != 11 && type != 13);
+        saw_ems |= type == 23;
+        p += 4 + n;
+        assert_true(p <= ext_end);
+    }
+    assert_true(saw_ems);
+    printf("psk-ccm8 ClientHello datagram: %zu bytes\n", len);
     sdtls_conn_free(c);
     sdtls_config_free(cfg);
 }

@@ -12,6 +12,7 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
 {
     const sdtls_config *cfg = hs->cfg;
     size_t mark, ext, e;
+    int any_ecdhe = 0, any_cert = 0;
     SDTLS_TRY(sdtls_wr_u16(w, SDTLS_VERSION_DTLS12));
     SDTLS_TRY(sdtls_wr_bytes(w, hs->out->client_random, 32));
     SDTLS_TRY(sdtls_wr_vec(w, 1, NULL, 0)); /* no session resumption */
@@ -21,6 +22,8 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
         const sdtls__suite *s = sdtls__suite_by_id(cfg->suites[i]);
         if (s != NULL && sdtls__suite_usable(cfg, s, SDTLS_ROLE_CLIENT)) {
             SDTLS_TRY(sdtls_wr_u16(w, cfg->suites[i]));
+            any_ecdhe |= SDTLS_KX_HAS_ECDHE(s->kx);
+            any_cert |= SDTLS_KX_HAS_CERT(s->kx);
         }
     }
     SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
@@ -36,26 +39,33 @@ static int write_client_hello(sdtls__hs12 *hs, sdtls_wr *w)
         SDTLS_TRY(sdtls_wr_u8(w, 0));
         SDTLS_TRY(sdtls_wr_vec(w, 2, hs->server_name, len));
     }
-    SDTLS_TRY(sdtls_wr_u16(w, 10)); /* supported_groups */
-    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
-    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
-    for (size_t i = 0; i < cfg->n_groups; i++) {
-        SDTLS_TRY(sdtls_wr_u16(w, cfg->groups[i]));
+    /* RFC 8422 4: the ECC extensions go with ECC suites; signature_algorithms (RFC 5246
+     * 7.4.1.4.1) with suites a certificate signs. A PSK-only node leaves all three out, which
+     * keeps its ClientHello small on constrained links. */
+    if (any_ecdhe) {
+        SDTLS_TRY(sdtls_wr_u16(w, 10)); /* supported_groups */
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+        for (size_t i = 0; i < cfg->n_groups; i++) {
+            SDTLS_TRY(sdtls_wr_u16(w, cfg->groups[i]));
+        }
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
+        SDTLS_TRY(sdtls_wr_u16(w, 11)); /* ec_point_formats: uncompressed */
+        SDTLS_TRY(sdtls_wr_u16(w, 2));
+        SDTLS_TRY(sdtls_wr_u8(w, 1));
+        SDTLS_TRY(sdtls_wr_u8(w, 0));
     }
-    SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
-    SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
-    SDTLS_TRY(sdtls_wr_u16(w, 11)); /* ec_point_formats: uncompressed */
-    SDTLS_TRY(sdtls_wr_u16(w, 2));
-    SDTLS_TRY(sdtls_wr_u8(w, 1));
-    SDTLS_TRY(sdtls_wr_u8(w, 0));
-    SDTLS_TRY(sdtls_wr_u16(w, 13)); /* signature_algorithms */
-    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
-    SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
-    for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
-        SDTLS_TRY(sdtls_wr_u16(w, sdtls__sig_schemes[i]));
+    if (any_cert) {
+        SDTLS_TRY(sdtls_wr_u16(w, 13)); /* signature_algorithms */
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
+        SDTLS_TRY(sdtls_wr_vec_open(w, 2, &mark));
+        for (size_t i = 0; i < sdtls__n_sig_schemes; i++) {
+            SDTLS_TRY(sdtls_wr_u16(w, sdtls__sig_schemes[i]));
+        }
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
+        SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
     }
-    SDTLS_TRY(sdtls_wr_vec_close(w, 2, mark));
-    SDTLS_TRY(sdtls_wr_vec_close(w, 2, e));
     if (cfg->n_srtp > 0) {
         SDTLS_TRY(sdtls_wr_u16(w, 14)); /* use_srtp (RFC 5764 4.1.1) */
         SDTLS_TRY(sdtls_wr_vec_open(w, 2, &e));
