@@ -5,6 +5,8 @@
 #   - `sdtls --version` names the library and libcrypto versions;
 #   - examples/sansio.c built with pkg-config, against the shared library and against the
 #     static archive (libcrypto is a private dependency: a static link needs --static);
+#   - examples/psk_node.c built with pkg-config's sdtls-udp (the driver), client and echo
+#     server over 127.0.0.1;
 #   - examples/standalone built with find_package(sdtls): sansio runs, and the UDP examples
 #     (sdtls::driver_udp) run an echo over 127.0.0.1.
 #
@@ -51,7 +53,7 @@ case_install() {
         include/sdtls.h include/sdtls_udp.h \
         "$LIBDIR/libsdtls.a" "$LIBDIR/libsdtls_driver_udp.a" \
         "$LIBDIR/libsdtls.so" "$LIBDIR/libsdtls.so.${VERSION%%.*}" "$LIBDIR/libsdtls.so.$VERSION" \
-        "$LIBDIR/pkgconfig/sdtls.pc" \
+        "$LIBDIR/pkgconfig/sdtls.pc" "$LIBDIR/pkgconfig/sdtls-udp.pc" \
         "$LIBDIR/cmake/sdtls/sdtlsConfig.cmake" "$LIBDIR/cmake/sdtls/sdtlsConfigVersion.cmake" \
         "$LIBDIR/cmake/sdtls/sdtlsTargets.cmake" \
         bin/sdtls share/man/man1/sdtls.1; do
@@ -150,6 +152,36 @@ case_pkgconfig_static() {
     run_sansio ./sansio pkgconfig-static
 }
 
+# The UDP driver through pkg-config (sdtls-udp.pc requires sdtls.pc): examples/psk_node
+# built with it links the driver archive and the shared core, and a client and an echo server
+# of it talk over 127.0.0.1.
+case_pkgconfig_driver() {
+    export PKG_CONFIG_PATH=$PREFIX/$LIBDIR/pkgconfig
+    local flags srv port
+    flags=$(pkg-config --cflags --libs sdtls-udp) || fail "pkg-config does not find sdtls-udp.pc"
+    [[ " $flags " == *" -lsdtls_driver_udp "*"-lsdtls "* ]] ||
+        fail "sdtls-udp.pc does not link the driver before the core: '$flags'"
+    # shellcheck disable=SC2086 # word splitting of pkg-config output is intended
+    "$CC" "${CFLAGS_STRICT[@]}" "$SRC/examples/psk_node.c" $flags -o psk_node 2>cc.err ||
+        fail "cc with pkg-config --cflags --libs sdtls-udp failed: $(head -n 5 cc.err)"
+    loads_from_prefix ./psk_node "LD_LIBRARY_PATH=$PREFIX/$LIBDIR" ||
+        fail "psk_node does not load libsdtls.so from the prefix: $(ldd ./psk_node | grep sdtls)"
+    local key=000102030405060708090a0b0c0d0e0f
+    bg server env "LD_LIBRARY_PATH=$PREFIX/$LIBDIR" ./psk_node server 127.0.0.1:0 node "$key"
+    srv=$BG_PID
+    wait_until "$IT_WAIT" listening_or_dead server.out "$srv" || fail "psk_node server printed nothing"
+    port=$(sed -n 's/^listening: 127\.0\.0\.1:\([0-9]*\)$/\1/p' server.out)
+    [[ -n $port ]] || fail "psk_node server did not start: $(cat server.out server.err)"
+    env "LD_LIBRARY_PATH=$PREFIX/$LIBDIR" timeout "$IT_TIMEOUT" ./psk_node client \
+        "127.0.0.1:$port" node "$key" "installed psk" >client.out 2>client.err ||
+        fail "psk_node client exited with $? ($(tail -n 3 client.err))"
+    has_line client.out '^echo: installed psk$' || fail "psk_node client got no echo"
+    stop_bg "$srv"
+}
+listening_or_dead() {
+    has_line "$1" '^listening: ' || proc_done "$2"
+}
+
 case_find_package() {
     local b=$PWD/build flags="${SAN_FLAGS[*]}" found
     cmake -S "$SRC/examples/standalone" -B "$b" -DCMAKE_PREFIX_PATH="$PREFIX" \
@@ -191,5 +223,6 @@ run_case "install: files in the prefix" case_install
 run_case "install: sdtls --version, man page" case_version
 run_case "install: pkg-config, shared library" case_pkgconfig_shared
 run_case "install: pkg-config --static, static archive" case_pkgconfig_static
+run_case "install: pkg-config sdtls-udp, examples/psk_node" case_pkgconfig_driver
 run_case "install: find_package(sdtls), examples/standalone" case_find_package
 finish
