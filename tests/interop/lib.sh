@@ -235,10 +235,16 @@ start_sdtls_server() {
     shift
     bg "$name" "$SDTLS" server --listen 127.0.0.1:0 "$@"
     SERVER_PID=$BG_PID
-    wait_until "$IT_WAIT" listening_or_dead "$name.err" "$SERVER_PID" ||
-        fail "sdtls server printed no 'listening:' line within ${IT_WAIT}s"
-    PORT=$(sed -n 's/^listening: 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$name.err" | head -n1)
-    [[ -n $PORT ]] || fail "sdtls server did not start (no 'listening: 127.0.0.1:PORT' line)"
+    wait_listening "$name.err" "$SERVER_PID" "sdtls server"
+}
+
+# wait_listening FILE PID WHAT: wait until FILE has a "listening: 127.0.0.1:PORT" line (the
+# form of the sdtls CLI and of the examples) and set PORT; fail if PID ends first.
+wait_listening() {
+    wait_until "$IT_WAIT" listening_or_dead "$1" "$2" ||
+        fail "$3 printed no 'listening:' line within ${IT_WAIT}s"
+    PORT=$(sed -n 's/^listening: 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1" | head -n1)
+    [[ -n $PORT ]] || fail "$3 did not start (no 'listening: 127.0.0.1:PORT' line)"
     return 0
 }
 listening_or_dead() {

@@ -157,7 +157,7 @@ case_pkgconfig_static() {
 # of it talk over 127.0.0.1.
 case_pkgconfig_driver() {
     export PKG_CONFIG_PATH=$PREFIX/$LIBDIR/pkgconfig
-    local flags srv port
+    local flags srv
     flags=$(pkg-config --cflags --libs sdtls-udp) || fail "pkg-config does not find sdtls-udp.pc"
     [[ " $flags " == *" -lsdtls_driver_udp "*"-lsdtls "* ]] ||
         fail "sdtls-udp.pc does not link the driver before the core: '$flags'"
@@ -169,19 +169,13 @@ case_pkgconfig_driver() {
     local key=000102030405060708090a0b0c0d0e0f
     bg server env "LD_LIBRARY_PATH=$PREFIX/$LIBDIR" ./psk_node server 127.0.0.1:0 node "$key"
     srv=$BG_PID
-    wait_until "$IT_WAIT" listening_or_dead server.out "$srv" || fail "psk_node server printed nothing"
-    port=$(sed -n 's/^listening: 127\.0\.0\.1:\([0-9]*\)$/\1/p' server.out)
-    [[ -n $port ]] || fail "psk_node server did not start: $(cat server.out server.err)"
+    wait_listening server.out "$srv" "psk_node server"
     env "LD_LIBRARY_PATH=$PREFIX/$LIBDIR" timeout "$IT_TIMEOUT" ./psk_node client \
-        "127.0.0.1:$port" node "$key" "installed psk" >client.out 2>client.err ||
+        "127.0.0.1:$PORT" node "$key" "installed psk" >client.out 2>client.err ||
         fail "psk_node client exited with $? ($(tail -n 3 client.err))"
     has_line client.out '^echo: installed psk$' || fail "psk_node client got no echo"
     stop_bg "$srv"
 }
-listening_or_dead() {
-    has_line "$1" '^listening: ' || proc_done "$2"
-}
-
 case_find_package() {
     local b=$PWD/build flags="${SAN_FLAGS[*]}" found
     cmake -S "$SRC/examples/standalone" -B "$b" -DCMAKE_PREFIX_PATH="$PREFIX" \

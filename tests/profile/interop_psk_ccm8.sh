@@ -76,11 +76,7 @@ start_node_server() {
     shift
     bg "$name" "$PSK_NODE" server 127.0.0.1:0 "$ID" "$KEY" "$@"
     NODE_PID=$BG_PID
-    wait_until "$IT_WAIT" listening_or_dead "$name.out" "$NODE_PID" ||
-        fail "psk_node server printed no 'listening:' line within ${IT_WAIT}s"
-    PORT=$(sed -n 's/^listening: 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$name.out" | head -n1)
-    [[ -n $PORT ]] || fail "psk_node server did not start (no 'listening: 127.0.0.1:PORT' line)"
-    return 0
+    wait_listening "$name.out" "$NODE_PID" "psk_node server"
 }
 
 # stop_node_server: SIGTERM must end psk_node server cleanly (status 0).
