@@ -269,10 +269,13 @@ int link_measure_session(const sdtls_config *ccfg, tu_alloc_stats *cst,
     static link l;
     static const uint8_t addr[] = {1, 2, 3, 4};
     size_t c0 = cst->live_bytes, s0 = sst->live_bytes;
+    tu_alloc_stats *crypto = tu_crypto_heap();
+    size_t k0 = crypto->live_bytes;
     sdtls_conn *c = NULL, *s = NULL;
     int rc = -1;
     cst->peak_bytes = c0;
     sst->peak_bytes = s0;
+    crypto->peak_bytes = k0;
     if (sdtls_conn_new(ccfg, SDTLS_ROLE_CLIENT, NULL, 0, &c) != 0 ||
         sdtls_conn_new(scfg, SDTLS_ROLE_SERVER, addr, sizeof(addr), &s) != 0) {
         goto out;
@@ -287,6 +290,8 @@ int link_measure_session(const sdtls_config *ccfg, tu_alloc_stats *cst,
     out->client_established = cst->live_bytes - c0;
     out->server_peak = sst->peak_bytes - s0;
     out->server_established = sst->live_bytes - s0;
+    out->crypto_peak = crypto->peak_bytes - k0;
+    out->crypto_established = crypto->live_bytes > k0 ? crypto->live_bytes - k0 : 0;
     rc = 0;
 out:
     sdtls_conn_free(c);

@@ -82,6 +82,8 @@ double link_rand(link *l);
  * allocated after they were freed. */
 typedef struct link_footprint {
     size_t client_peak, client_established, server_peak, server_established;
+    /* libcrypto's heap for both endpoints together (0 unless tu_count_crypto_heap() ran). */
+    size_t crypto_peak, crypto_established;
 } link_footprint;
 int link_measure_session(const sdtls_config *ccfg, tu_alloc_stats *cst,
                          const sdtls_config *scfg, tu_alloc_stats *sst, link_footprint *out);

@@ -18,4 +18,10 @@ typedef struct tu_alloc_stats {
 } tu_alloc_stats;
 sdtls_allocator tu_counting_allocator(tu_alloc_stats *st);
 
+/* Count libcrypto's own heap (key objects, cipher contexts) too. Must run before libcrypto
+ * allocates anything, so first in main(); returns 0, or -1 if it is too late. The counters
+ * (fail_after unused) are then at tu_crypto_heap(). */
+int tu_count_crypto_heap(void);
+tu_alloc_stats *tu_crypto_heap(void);
+
 #endif
