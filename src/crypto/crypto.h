@@ -38,6 +38,10 @@ SDTLS_MUST_CHECK int sdtls__hmac_key_new(sdtls_hash_id h, const uint8_t *key, si
 void sdtls__hmac_key_free(sdtls__hmac_key *k); /* NULL is fine */
 SDTLS_MUST_CHECK int sdtls__hmac_key_mac_v(const sdtls__hmac_key *k, const uint8_t *const *in,
                                            const size_t *len, size_t n, uint8_t *out);
+/* The same for a key only one caller uses at a time (a record state's MAC key): the context
+ * is restarted in place instead of copied, so a MAC allocates nothing. */
+SDTLS_MUST_CHECK int sdtls__hmac_key_mac_v_own(sdtls__hmac_key *k, const uint8_t *const *in,
+                                               const size_t *len, size_t n, uint8_t *out);
 
 /* TLS 1.2 PRF (RFC 5246 5) with HMAC-`h`: out = PRF(secret, label, seed1 + seed2). */
 SDTLS_MUST_CHECK int sdtls__tls12_prf(sdtls_hash_id h, const uint8_t *secret, size_t secret_len,

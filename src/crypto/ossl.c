@@ -165,9 +165,25 @@ int sdtls__hmac_key_mac_v(const sdtls__hmac_key *k, const uint8_t *const *in, co
     if (ctx == NULL) {
         return fail(SDTLS_ERR_NOMEM);
     }
-    int rc = hmac_run(ctx, k->out_len, in, len, n, out);
+    /* Restart the copy from the scheduled key: the shared one may have been used to the end
+     * by sdtls__hmac_key_mac_v_own. */
+    int rc = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 ? hmac_run(ctx, k->out_len, in, len, n, out)
+                                                   : fail(SDTLS_ERR_CRYPTO);
     EVP_MAC_CTX_free(ctx);
     return rc;
+}
+
+int sdtls__hmac_key_mac_v_own(sdtls__hmac_key *k, const uint8_t *const *in, const size_t *len,
+                              size_t n, uint8_t *out)
+{
+    if (k == NULL || out == NULL || (n != 0 && (in == NULL || len == NULL))) {
+        return SDTLS_ERR_ARG;
+    }
+    /* A NULL key restarts the context from the scheduled key: no copy, no allocation. */
+    if (EVP_MAC_init(k->ctx, NULL, 0, NULL) != 1) {
+        return fail(SDTLS_ERR_CRYPTO);
+    }
+    return hmac_run(k->ctx, k->out_len, in, len, n, out);
 }
 
 int sdtls__hmac_v(sdtls_hash_id h, const uint8_t *key, size_t key_len, const uint8_t *const *in,

@@ -201,7 +201,7 @@ static int etm_mac(const sdtls__cipher *c, uint64_t rn, uint8_t type, uint16_t v
     make_aad(rn, type, version, len, hdr);
     const uint8_t *parts[] = {hdr, iv_ct};
     size_t lens[] = {sizeof(hdr), len};
-    return sdtls__hmac_key_mac_v(c->mac, parts, lens, 2, mac);
+    return sdtls__hmac_key_mac_v_own(c->mac, parts, lens, 2, mac);
 }
 
 static int seal_cbc(sdtls__cipher *c, uint8_t type, uint16_t version, const uint8_t *pt,

@@ -221,6 +221,34 @@ static void test_hash(void **state)
     assert_int_equal(sdtls__hash(SDTLS_HASH_NONE, (const uint8_t *)"abc", 3, out), SDTLS_ERR_ARG);
 }
 
+/* A key scheduled once gives the RFC 4231 MAC every time, shared (copy per MAC) or owned
+ * (restarted in place), whatever was MACed before with it. */
+static void test_hmac_key_reuse(void **state)
+{
+    (void)state;
+    const char *data = "what do ya want for nothing?";
+    uint8_t out[32], want[32];
+    unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, sizeof(want));
+    sdtls__hmac_key *k = NULL;
+    assert_int_equal(sdtls__hmac_key_new(SDTLS_HASH_SHA256, (const uint8_t *)"Jefe", 4, &k), 0);
+    const uint8_t *whole[] = {(const uint8_t *)data}, *other[] = {(const uint8_t *)"x"};
+    const size_t len[] = {strlen(data)}, one[] = {1};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sdtls__hmac_key_mac_v(k, other, one, 1, out), 0);
+        assert_memory_not_equal(out, want, 32);
+        assert_int_equal(sdtls__hmac_key_mac_v(k, whole, len, 1, out), 0);
+        assert_memory_equal(out, want, 32);
+        assert_int_equal(sdtls__hmac_key_mac_v_own(k, other, one, 1, out), 0);
+        assert_memory_not_equal(out, want, 32);
+        memset(out, 0, sizeof(out));
+        assert_int_equal(sdtls__hmac_key_mac_v_own(k, whole, len, 1, out), 0);
+        assert_memory_equal(out, want, 32);
+    }
+    sdtls__hmac_key_free(k);
+    assert_int_equal(sdtls__hmac_key_new(SDTLS_HASH_NONE, (const uint8_t *)"Jefe", 4, &k),
+                     SDTLS_ERR_ARG);
+}
+
 static void test_hmac_rfc4231_case2(void **state)
 {
     (void)state;
@@ -1334,6 +1362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_hmac_rfc4231_case2),
+        cmocka_unit_test(test_hmac_key_reuse),
         cmocka_unit_test(test_tls12_prf),
         cmocka_unit_test(test_hkdf_rfc5869),
         cmocka_unit_test(test_aead_lengths),
