@@ -191,6 +191,13 @@ void sdtls_udp_free(sdtls_udp *u);
  * Use before sdtls_udp_free() on shutdown. Returns 0. */
 int sdtls_udp_close_all(sdtls_udp *u);
 
+/* The endpoint's clock, in milliseconds, for every deadline, timer and time stamp it keeps
+ * (default NULL: sdtls_udp_now_ms). Meant for tests and simulations that move time on
+ * purpose; it must never go backwards, and it should keep moving, since waits in poll() are
+ * computed from it. Set it before the first event. Returns 0 or SDTLS_ERR_ARG. */
+typedef uint64_t (*sdtls_udp_clock_fn)(void *user);
+int sdtls_udp_set_clock(sdtls_udp *u, sdtls_udp_clock_fn now_ms, void *user);
+
 /* Idle timeout: a session that receives nothing for `idle_ms` fails with SDTLS_UDP_ERR_IDLE
  * (0 disables). Default SDTLS_UDP_DEFAULT_IDLE_MS. Returns 0 or SDTLS_ERR_ARG. */
 int sdtls_udp_set_idle_timeout(sdtls_udp *u, uint64_t idle_ms);

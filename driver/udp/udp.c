@@ -133,7 +133,15 @@ struct sdtls_udp {
     int got_rx;
     int has_refused;
     uint64_t first_refused_ms;
+    sdtls_udp_clock_fn clock; /* NULL: sdtls_udp_now_ms */
+    void *clock_user;
 };
+
+/* The endpoint's clock: every deadline, timer and time stamp of the driver reads it. */
+static uint64_t udp_now(const sdtls_udp *u)
+{
+    return u->clock != NULL ? u->clock(u->clock_user) : sdtls_udp_now_ms();
+}
 
 static sdtls_udp *endpoint_alloc(const sdtls_config *cfg, size_t max_sessions)
 {
@@ -227,7 +235,7 @@ static void fail(sdtls_udp_session *s, int err)
 static void client_refused(sdtls_udp *u)
 {
     sdtls_udp_session *s = &u->sessions[0];
-    uint64_t now = sdtls_udp_now_ms();
+    uint64_t now = udp_now(u);
 
     while (!u->got_rx && u->ai_cur != NULL && u->ai_cur->ai_next != NULL) {
         int fd;
@@ -792,7 +800,7 @@ static int read_batch(sdtls_udp *u)
             u->stats.ignored++;
             continue;
         }
-        now = sdtls_udp_now_ms();
+        now = udp_now(u);
         if (u->is_server) {
             server_dgram(u, u->rx, (size_t)n, &from, now);
         } else {
@@ -1019,14 +1027,14 @@ int sdtls_udp_next_event(sdtls_udp *u, int extra_fd, int timeout_ms, sdtls_udp_e
     memset(ev, 0, sizeof(*ev));
     reap(u);
     if (u->is_server) {
-        run_pending(u, sdtls_udp_now_ms());
+        run_pending(u, udp_now(u));
     }
-    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : sdtls_udp_now_ms() + (uint64_t)timeout_ms;
+    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : udp_now(u) + (uint64_t)timeout_ms;
 
     /* Each turn delivers an event, returns NONE, or blocks in poll() until something is due,
      * so the loop is bounded by time. */
     for (;;) {
-        uint64_t now = sdtls_udp_now_ms();
+        uint64_t now = udp_now(u);
         uint64_t until;
         uint64_t wait;
         struct pollfd pfd[2];
@@ -1111,14 +1119,14 @@ int sdtls_udp_client_handshake(sdtls_udp *u, int timeout_ms)
     if (s->is_done) {
         return 0;
     }
-    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : sdtls_udp_now_ms() + (uint64_t)timeout_ms;
+    limit = timeout_ms < 0 ? SDTLS_NO_DEADLINE : udp_now(u) + (uint64_t)timeout_ms;
     for (;;) {
         sdtls_udp_event ev;
         int left = -1;
         int rc;
 
         if (limit != SDTLS_NO_DEADLINE) {
-            uint64_t now = sdtls_udp_now_ms();
+            uint64_t now = udp_now(u);
 
             left = now >= limit ? 0 : (int)(limit - now);
         }
@@ -1244,7 +1252,7 @@ int sdtls_udp_client_new(sdtls_udp **out, const sdtls_config *cfg, const char *s
     }
     s->in_use = 1;
     s->needs_kick = 1;
-    s->last_rx_ms = sdtls_udp_now_ms();
+    s->last_rx_ms = udp_now(u);
     u->count = 1;
     *out = u;
     if (session != NULL) {
@@ -1261,7 +1269,7 @@ int sdtls_udp_close_all(sdtls_udp *u)
     if (u == NULL) {
         return SDTLS_ERR_ARG;
     }
-    now = sdtls_udp_now_ms();
+    now = udp_now(u);
     for (i = 0; i < u->max_sessions; i++) {
         sdtls_udp_session *s = &u->sessions[i];
 
@@ -1289,6 +1297,16 @@ int sdtls_udp_set_limits(sdtls_udp *u, size_t max_half_open, uint64_t handshake_
     u->max_half_open =
         max_half_open != 0 ? max_half_open : SDTLS_UDP_DEFAULT_MAX_HALF_OPEN(u->max_sessions);
     u->handshake_ms = handshake_timeout_ms;
+    return 0;
+}
+
+int sdtls_udp_set_clock(sdtls_udp *u, sdtls_udp_clock_fn now_ms, void *user)
+{
+    if (u == NULL) {
+        return SDTLS_ERR_ARG;
+    }
+    u->clock = now_ms;
+    u->clock_user = user;
     return 0;
 }
 
@@ -1412,7 +1430,7 @@ int sdtls_udp_session_write(sdtls_udp_session *s, const uint8_t *data, size_t le
     }
     if (ends_session(rc)) {
         fail(s, rc);
-        drain(s, sdtls_udp_now_ms());
+        drain(s, udp_now(s->u));
     }
     return rc;
 }
@@ -1436,7 +1454,7 @@ int sdtls_udp_session_close(sdtls_udp_session *s)
     } else if (ends_session(rc)) {
         fail(s, rc);
     }
-    drain(s, sdtls_udp_now_ms());
+    drain(s, udp_now(s->u));
     s->has_events = 1;
     return rc;
 }

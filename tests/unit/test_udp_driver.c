@@ -530,6 +530,81 @@ static void test_half_open_cap_and_deadline(void **state)
     sdtls_config_free(ccfg);
 }
 
+/* A clock that runs with the real one plus a skew the test moves forward: the driver's loops
+ * still see time pass, and its deadlines can be crossed at once and exactly. */
+static uint64_t skew_ms;
+
+static uint64_t skewed_now(void *user)
+{
+    (void)user;
+    return sdtls_udp_now_ms() + skew_ms;
+}
+
+#define TEST_CLOCK_DEADLINE_MS 60000
+#define TEST_CLOCK_IDLE_MS 600000
+
+/* The handshake deadline and the idle timeout on the endpoint's own clock (sdtls_udp_set_clock):
+ * a minute and ten minutes, so the real clock alone cannot cross them during the test; moving
+ * the test clock past each ends exactly the session it should, and not before. */
+static void test_deadlines_on_test_clock(void **state)
+{
+    server sv;
+    sdtls_config *ccfg = make_config(0, 1);
+    peer stalled, live;
+    sdtls_udp_stats st;
+
+    (void)state;
+    server_start(&sv, 16, 1);
+    skew_ms = UINT64_C(1000000000); /* far from the real clock: time stamps show which is used */
+    assert_int_equal(sdtls_udp_set_clock(sv.u, skewed_now, NULL), 0);
+    assert_int_equal(sdtls_udp_set_limits(sv.u, 4, TEST_CLOCK_DEADLINE_MS), 0);
+    assert_int_equal(sdtls_udp_set_idle_timeout(sv.u, TEST_CLOCK_IDLE_MS), 0);
+
+    /* One client stalls after the cookie exchange, another completes its handshake. */
+    peer_start(&stalled, ccfg, &sv.addr, -1);
+    half_open(&sv, &stalled);
+    peer *lp = &live;
+    peer_start(&live, ccfg, &sv.addr, -1);
+    assert_true(run_until(&sv, &lp, 1, peer_is_done, &live));
+    settle(&sv, &live);
+    assert_int_equal(sv.accepted, 2);
+    assert_int_equal(sv.done, 1);
+    assert_int_equal(sv.failed, 0);
+    assert_true(sdtls_udp_session_start_ms(sv.last_accepted) >= skew_ms);
+
+    /* Just short of the deadline: nothing ends. */
+    skew_ms += TEST_CLOCK_DEADLINE_MS - 2000;
+    server_pump(&sv, 5);
+    assert_int_equal(sv.failed, 0);
+    /* Past it: the stalled session ends, the established one does not. */
+    skew_ms += 3000;
+    server_pump(&sv, 5);
+    assert_int_equal(sv.failed, 1);
+    assert_int_equal(sv.last_err, SDTLS_UDP_ERR_HANDSHAKE);
+    server_pump(&sv, 1);
+    assert_int_equal(sdtls_udp_session_count(sv.u), 1);
+
+    /* The established session hears nothing (its client is left alone): short of the idle
+     * timeout it lives, past it it fails as idle. */
+    skew_ms += TEST_CLOCK_IDLE_MS - TEST_CLOCK_DEADLINE_MS - 5000;
+    server_pump(&sv, 5);
+    assert_int_equal(sv.failed, 1);
+    skew_ms += 10000;
+    server_pump(&sv, 5);
+    assert_int_equal(sv.failed, 2);
+    assert_int_equal(sv.last_err, SDTLS_UDP_ERR_IDLE);
+    server_pump(&sv, 1);
+    assert_int_equal(sdtls_udp_session_count(sv.u), 0);
+    stats(&sv, &st);
+    assert_int_equal(st.handshake_timeouts, 1);
+    assert_int_equal(sdtls_udp_set_clock(NULL, skewed_now, NULL), SDTLS_ERR_ARG);
+
+    peer_free(&stalled, 1);
+    peer_free(&live, 1);
+    server_stop(&sv);
+    sdtls_config_free(ccfg);
+}
+
 #define FLOOD 10000
 #define FLOOD_BURST 100
 
@@ -939,6 +1014,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_addr_parse_ports),
+        cmocka_unit_test(test_deadlines_on_test_clock),
         cmocka_unit_test(test_set_limits_args),
         cmocka_unit_test(test_zero_timeout_reads),
         cmocka_unit_test(test_half_open_cap_and_deadline),
